@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""The course's commands. Each one first makes sure ``.venv`` holds what the course needs.
+
+    python3 course.py test     # all unit tests, then every chapter notebook (nbval)
+    python3 course.py build    # the site, into _build/html (warnings are errors)
+
+It needs only Python 3.11 or newer: it creates ``.venv`` next to this file and installs
+``requirements.txt`` into it (again whenever that file or pyproject.toml changes).
+Extra arguments after ``test`` go to pytest, e.g. ``python3 course.py test tests/test_optim.py``.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed-requirements"
+
+
+def _environment():
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    # Notebooks run in a kernel that Jupyter looks up by name ("python3"); without this,
+    # a kernel registered in the user's home directory would win over the one in .venv,
+    # and the notebooks would run in a Python that has no optlib.
+    env["JUPYTER_PREFER_ENV_PATH"] = "1"
+    env["MPLBACKEND"] = "Agg"           # figures are captured inline; no window opens
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def _run(*cmd):
+    print("+", " ".join(map(str, cmd)), flush=True)
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=_environment())
+
+
+def ensure_environment():
+    """Create .venv and install requirements.txt into it, unless it is up to date."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    wanted = hashlib.sha256(
+        (ROOT / "requirements.txt").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    ).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not PYTHON.exists():
+        print(f"Creating {VENV} ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    status = _run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check",
+                  "-r", ROOT / "requirements.txt")
+    if status != 0:
+        sys.exit(f"Installing requirements.txt failed (exit {status}).")
+    STAMP.write_text(wanted)
+
+
+def test(args):
+    """Unit tests, then every notebook of chapters/ run top to bottom by nbval."""
+    ensure_environment()
+    targets = args or ["tests", "chapters"]
+    return _run(PYTHON, "-m", "pytest", "--nbval-lax", "--nbval-current-env", *targets)
+
+
+def build(args):
+    """Build the site with every notebook executed; any warning fails the build."""
+    ensure_environment()
+    shutil.rmtree(ROOT / "_build" / ".doctrees", ignore_errors=True)
+    status = _run(BIN / "jupyter-book", "build", ROOT, "-W", "-n", "--keep-going", *args)
+    if status == 0:
+        print(f"\nThe site is in {ROOT / '_build' / 'html'} (open index.html).")
+    return status
+
+
+def repository(args):
+    """Set the repository URL in _config.yml and in every chapter's Colab setup cell."""
+    import json
+    import re
+    if len(args) != 1 or not args[0].startswith("https://"):
+        sys.exit("usage: python3 course.py repository https://github.com/OWNER/REPO")
+    url = args[0].rstrip("/")
+    config = ROOT / "_config.yml"
+    config.write_text(re.sub(r"(?m)^(  url: ).*$", rf"\g<1>{url}", config.read_text(), count=1))
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code" and "google.colab" in "".join(cell["source"]):
+                cell["source"] = [re.sub(r"git\+https://\S+?(?=[\"'])", f"git+{url}", line)
+                                  for line in cell["source"]]
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    print(f"Repository URL set to {url} in _config.yml and the chapters' Colab cells.")
+    return 0
+
+
+COMMANDS = {"test": test, "build": build, "repository": repository}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    sys.exit(COMMANDS[sys.argv[1]](sys.argv[2:]))

@@ -1,0 +1,549 @@
+r"""Two-dimensional test surfaces and a runner that records an optimizer's path.
+
+Every surface is a loss :math:`L(\theta)` of a point :math:`\theta = (x, y)`
+with an analytic gradient, known minima and a plotting window, so a chapter can
+draw contours and the path an optimizer takes across them.
+
+A surface is vectorised: it takes an array of shape ``(..., 2)`` (a single point,
+a batch of points, or a contour grid of shape ``(rows, cols, 2)``) and returns the
+loss with shape ``(...)`` and the gradient with shape ``(..., 2)``. The dtype of a
+floating-point input is kept (``float32`` stays ``float32``); integer input is
+computed in ``float64``.
+
+``run(optimizer, surface)`` starts an optimizer at ``surface.start`` and returns
+a ``Trajectory`` holding every point visited and its loss.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Surface",
+    "Quadratic",
+    "Rosenbrock",
+    "Beale",
+    "Saddle",
+    "Valley",
+    "Himmelblau",
+    "Trajectory",
+    "run",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _finite_real(name, value, *, positive=False):
+    """Return ``value`` as a Python float, or raise naming ``name``."""
+    rule = "a finite number > 0" if positive else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {rule}, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or (positive and value <= 0):
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return value
+
+
+def _readonly(array):
+    """Freeze an array so a chapter cannot change a surface's constants by accident."""
+    array = np.array(array, dtype=np.float64)
+    array.flags.writeable = False
+    return array
+
+
+def _as_points(xy):
+    """Check that ``xy`` has shape ``(..., 2)`` and a real floating dtype."""
+    xy = np.asarray(xy)
+    if xy.ndim == 0 or xy.shape[-1] != 2:
+        raise ValueError(f"xy must have shape (..., 2), got shape {xy.shape}")
+    if np.issubdtype(xy.dtype, np.floating):
+        return xy
+    if np.issubdtype(xy.dtype, np.integer) or xy.dtype == np.bool_:
+        return xy.astype(np.float64)
+    raise TypeError(f"xy must hold real numbers, got dtype {xy.dtype}")
+
+
+# --------------------------------------------------------------------------- base class
+
+
+class Surface:
+    r"""Base class of the 2-D test surfaces.
+
+    A subclass sets the attributes below and implements ``_loss(x, y)`` and
+    ``_grad(x, y)`` on the two coordinate arrays; this class does the shape and
+    dtype handling.
+
+    Attributes
+    ----------
+    name : str
+        A readable name for titles and legends, e.g. ``"Rosenbrock"``.
+    minima : ``ndarray``
+        Shape ``(k, 2)``: the global minima (all of them when there are several).
+    min_value : float
+        The loss at a global minimum.
+    bounds : tuple
+        ``((xmin, xmax), (ymin, ymax))``, a plotting window that shows the start
+        point and the minima.
+    start : ``ndarray``
+        Shape ``(2,)``, ``float64``: the standard start point used by the chapters.
+    """
+
+    name = "Surface"
+
+    def __call__(self, xy):
+        """Loss at ``xy``.
+
+        Parameters
+        ----------
+        xy : ``array_like``
+            Points, shape ``(..., 2)``.
+
+        Returns
+        -------
+        ``ndarray``
+            Loss, shape ``(...)``, same floating dtype as ``xy``.
+        """
+        xy = _as_points(xy)
+        return np.asarray(self._loss(xy[..., 0], xy[..., 1]), dtype=xy.dtype)
+
+    def grad(self, xy):
+        """Gradient at ``xy``.
+
+        Parameters
+        ----------
+        xy : ``array_like``
+            Points, shape ``(..., 2)``.
+
+        Returns
+        -------
+        ``ndarray``
+            Gradient, shape ``(..., 2)``, same floating dtype as ``xy``.
+        """
+        xy = _as_points(xy)
+        gx, gy = self._grad(xy[..., 0], xy[..., 1])
+        return np.stack(np.broadcast_arrays(gx, gy), axis=-1).astype(xy.dtype, copy=False)
+
+    def _loss(self, x, y):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _grad(self, x, y):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+# --------------------------------------------------------------------------- surfaces
+
+
+class Quadratic(Surface):
+    r"""A convex quadratic bowl, the model problem for conditioning.
+
+    .. math::
+
+        L(\theta) = \tfrac12\,\theta^\top A\,\theta,
+        \qquad A = R(\varphi)\,\operatorname{diag}(\lambda_1, \lambda_2)\,R(\varphi)^\top,
+
+    where :math:`R(\varphi)` rotates by the angle :math:`\varphi`. The gradient is
+    :math:`A\theta`, the Hessian is :math:`A` everywhere, the only minimum is the
+    origin with loss 0, and the condition number is
+    :math:`\kappa = \lambda_{\max}/\lambda_{\min}`. Gradient descent with step
+    :math:`\eta` gives :math:`\theta_t = (I - \eta A)^t\,\theta_0`, and converges
+    if and only if :math:`\eta < 2/\lambda_{\max}`.
+
+    Parameters
+    ----------
+    eigenvalues : ``(float, float)``
+        :math:`\lambda_1, \lambda_2 > 0`, the curvatures along the two axes of the
+        ellipses before rotation. Default ``(1.0, 10.0)``.
+    angle : float
+        :math:`\varphi` in radians; with ``angle=0`` the axes are the coordinate
+        axes, so :math:`A` is diagonal.
+        Default ``0.0``.
+
+    Attributes
+    ----------
+    A : ``ndarray``
+        The 2×2 symmetric positive-definite matrix (also the Hessian).
+    eigenvalues : ``ndarray``
+        :math:`(\lambda_1, \lambda_2)` as given.
+    kappa : float
+        :math:`\kappa = \lambda_{\max}/\lambda_{\min}`.
+    angle : float
+        :math:`\varphi`.
+    """
+
+    name = "Quadratic"
+
+    def __init__(self, eigenvalues=(1.0, 10.0), angle=0.0):
+        try:
+            values = [v for v in eigenvalues]
+        except TypeError:
+            values = None
+        if (values is None or len(values) != 2
+                or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+                or not all(math.isfinite(v) and v > 0 for v in values)):
+            raise ValueError(f"eigenvalues must be two finite numbers > 0, got {eigenvalues!r}")
+        self.angle = _finite_real("angle", angle)
+        self.eigenvalues = _readonly([float(v) for v in values])
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        rotation = np.array([[c, -s], [s, c]])
+        self.A = _readonly(rotation @ np.diag(self.eigenvalues) @ rotation.T)
+        self.kappa = float(self.eigenvalues.max() / self.eigenvalues.min())
+        self.minima = _readonly([[0.0, 0.0]])
+        self.min_value = 0.0
+        self.bounds = ((-3.0, 3.0), (-3.0, 3.0))
+        self.start = _readonly([-2.5, 1.5])
+
+    def __call__(self, xy):
+        xy = _as_points(xy)
+        A = self.A.astype(xy.dtype)
+        return np.asarray(0.5 * np.einsum("...i,ij,...j->...", xy, A, xy), dtype=xy.dtype)
+
+    def grad(self, xy):
+        xy = _as_points(xy)
+        # A is symmetric, so each row vector θ maps to (Aθ)ᵀ = θᵀA.
+        return xy @ self.A.astype(xy.dtype)
+
+    def __repr__(self):
+        l1, l2 = (float(v) for v in self.eigenvalues)
+        return f"Quadratic(eigenvalues=({l1!r}, {l2!r}), angle={self.angle!r})"
+
+
+class Rosenbrock(Surface):
+    r"""Rosenbrock's banana-shaped valley (Rosenbrock, 1960).
+
+    .. math::
+
+        L(x, y) = (a - x)^2 + b\,(y - x^2)^2 .
+
+    The only minimum is :math:`(a, a^2)` with loss 0. It lies at the end of a
+    curved, flat-bottomed valley along :math:`y = x^2`; reaching the valley is easy,
+    following it to the minimum is slow. The start point :math:`(-1.2, 1)` is the
+    classical one.
+
+    Parameters
+    ----------
+    a : float
+        Position of the minimum.
+        Default ``1.0``.
+    b : float
+        Steepness of the valley walls, > 0.
+        Default ``100.0``.
+
+    References
+    ----------
+    H. H. Rosenbrock, "An automatic method for finding the greatest or least
+    value of a function", *The Computer Journal* 3(3):175–184, 1960.
+    """
+
+    name = "Rosenbrock"
+
+    def __init__(self, a=1.0, b=100.0):
+        self.a = _finite_real("a", a)
+        self.b = _finite_real("b", b, positive=True)
+        self.minima = _readonly([[self.a, self.a**2]])
+        self.min_value = 0.0
+        self.bounds = ((-2.0, 2.0), (-1.0, 3.0))
+        self.start = _readonly([-1.2, 1.0])
+
+    def _loss(self, x, y):
+        return (self.a - x) ** 2 + self.b * (y - x**2) ** 2
+
+    def _grad(self, x, y):
+        wall = y - x**2
+        return -2 * (self.a - x) - 4 * self.b * x * wall, 2 * self.b * wall
+
+    def __repr__(self):
+        return f"Rosenbrock(a={self.a!r}, b={self.b!r})"
+
+
+class Beale(Surface):
+    r"""Beale's function: flat plateaus and sharp ridges (Beale, 1958).
+
+    .. math::
+
+        L(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2 .
+
+    The only minimum is :math:`(3, 0.5)` with loss 0. The loss spans many orders
+    of magnitude across the window, so adaptive methods and plain gradient
+    descent behave very differently here.
+
+    References
+    ----------
+    E. M. L. Beale, "On an iterative method for finding a local minimum of a
+    function of more than one variable", Technical Report 25, Statistical
+    Techniques Research Group, Princeton University, 1958.
+    """
+
+    name = "Beale"
+
+    def __init__(self):
+        self.minima = _readonly([[3.0, 0.5]])
+        self.min_value = 0.0
+        self.bounds = ((-4.5, 4.5), (-4.5, 4.5))
+        self.start = _readonly([1.0, 1.5])
+
+    @staticmethod
+    def _residuals(x, y):
+        return 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+
+    def _loss(self, x, y):
+        r1, r2, r3 = self._residuals(x, y)
+        return r1**2 + r2**2 + r3**2
+
+    def _grad(self, x, y):
+        r1, r2, r3 = self._residuals(x, y)
+        gx = 2 * (r1 * (y - 1) + r2 * (y**2 - 1) + r3 * (y**3 - 1))
+        gy = 2 * x * (r1 + 2 * r2 * y + 3 * r3 * y**2)
+        return gx, gy
+
+
+class Saddle(Surface):
+    r"""A saddle point with minima on either side, to measure escaping.
+
+    .. math::
+
+        L(x, y) = \tfrac12 x^2 + \tfrac14 y^4 - \tfrac12 y^2,
+        \qquad \nabla L = (x,\; y^3 - y).
+
+    The origin is a stationary point whose Hessian :math:`\operatorname{diag}(1, -1)`
+    is indefinite: a saddle. The loss goes down along :math:`y` until the two
+    global minima :math:`(0, \pm 1)`, where the loss is :math:`-1/4`
+    (so ``min_value`` is negative). Starting on the line :math:`y = 0`, gradient
+    descent converges to the saddle and stays there; the standard start
+    :math:`(1.5, 10^{-3})` is a tiny push off that line, so the number of steps to
+    reach a minimum (``Trajectory.steps_to``) measures how fast a method escapes.
+    Near the saddle, gradient descent grows :math:`y` by a factor
+    :math:`1 + \eta` per step.
+
+    Attributes
+    ----------
+    saddle : ``ndarray``
+        Shape ``(2,)``, the saddle point :math:`(0, 0)`.
+    """
+
+    name = "Saddle"
+
+    def __init__(self):
+        self.minima = _readonly([[0.0, 1.0], [0.0, -1.0]])
+        self.min_value = -0.25
+        self.saddle = _readonly([0.0, 0.0])
+        self.bounds = ((-2.0, 2.0), (-1.5, 1.5))
+        self.start = _readonly([1.5, 1e-3])
+
+    def _loss(self, x, y):
+        return 0.5 * x**2 + 0.25 * y**4 - 0.5 * y**2
+
+    def _grad(self, x, y):
+        return x, y**3 - y
+
+
+class Valley(Surface):
+    r"""A long, narrow valley whose floor curves like a sine wave.
+
+    .. math::
+
+        L(x, y) = \tfrac{k}{2}\,\bigl(y - \sin x\bigr)^2 + \tfrac{c}{2}\,x^2 .
+
+    The first term is a steep wall of curvature :math:`k` around the floor
+    :math:`y = \sin x`; the second is a gentle slope :math:`c \ll k` along it. Both
+    terms are :math:`\ge 0` and both vanish only at the origin, so the origin is
+    the only minimum, with loss 0, and the loss is bounded below by 0. It is also
+    the only stationary point: :math:`\partial L/\partial y = 0` forces
+    :math:`y = \sin x`, and then :math:`\partial L/\partial x = c\,x`. Unlike a
+    quadratic, the direction of the valley changes as you go along it, so
+    momentum overshoots the bends. The start :math:`(-4.5, -1)` lies near the far
+    end of the floor.
+
+    Parameters
+    ----------
+    k : float
+        Curvature across the valley (wall steepness), > 0.
+        Default ``10.0``.
+    c : float
+        Curvature along the valley (floor slope), > 0; the valley is long when
+        :math:`c \ll k`.
+        Default ``0.1``.
+    """
+
+    name = "Valley"
+
+    def __init__(self, k=10.0, c=0.1):
+        self.k = _finite_real("k", k, positive=True)
+        self.c = _finite_real("c", c, positive=True)
+        self.minima = _readonly([[0.0, 0.0]])
+        self.min_value = 0.0
+        self.bounds = ((-5.0, 5.0), (-2.5, 2.5))
+        self.start = _readonly([-4.5, -1.0])
+
+    def _loss(self, x, y):
+        return 0.5 * self.k * (y - np.sin(x)) ** 2 + 0.5 * self.c * x**2
+
+    def _grad(self, x, y):
+        wall = self.k * (y - np.sin(x))
+        return -wall * np.cos(x) + self.c * x, wall
+
+    def __repr__(self):
+        return f"Valley(k={self.k!r}, c={self.c!r})"
+
+
+class Himmelblau(Surface):
+    r"""Himmelblau's function: four global minima of equal depth (Himmelblau, 1972).
+
+    .. math::
+
+        L(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2 .
+
+    The four minima, all with loss 0, are :math:`(3, 2)` and three irrational
+    points near :math:`(-2.805, 3.131)`, :math:`(-3.779, -3.283)` and
+    :math:`(3.584, -1.848)` (stored to double precision). Which one an optimizer
+    reaches depends on where it starts and on its momentum.
+
+    References
+    ----------
+    D. M. Himmelblau, *Applied Nonlinear Programming*, McGraw-Hill, 1972.
+    """
+
+    name = "Himmelblau"
+
+    def __init__(self):
+        self.minima = _readonly([
+            [3.0, 2.0],
+            [-2.805118086952745, 3.131312518250573],
+            [-3.779310253377747, -3.2831859912861696],
+            [3.5844283403304917, -1.8481265269644034],
+        ])
+        self.min_value = 0.0
+        self.bounds = ((-5.0, 5.0), (-5.0, 5.0))
+        self.start = _readonly([0.0, 0.0])
+
+    def _loss(self, x, y):
+        return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+    def _grad(self, x, y):
+        r1, r2 = x**2 + y - 11, x + y**2 - 7
+        return 4 * x * r1 + 2 * r2, 2 * r1 + 4 * y * r2
+
+
+# --------------------------------------------------------------------------- runner
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    r"""The path an optimizer took on a surface.
+
+    Attributes
+    ----------
+    path : ``ndarray``
+        Shape ``(steps + 1, 2)``: :math:`\theta_0` (the start) then
+        :math:`\theta_1, \dots, \theta_T`. Read-only.
+    losses : ``ndarray``
+        Shape ``(steps + 1,)``: :math:`L(\theta_t)` for each row of ``path``.
+        Read-only. After a divergence it holds ``inf`` or ``nan``.
+    min_value : float
+        The surface's ``min_value``, stored so that ``steps_to`` can measure the
+        gap :math:`L(\theta_t) - L^\star` on its own.
+    """
+
+    path: np.ndarray
+    losses: np.ndarray
+    min_value: float = 0.0
+
+    def steps_to(self, tol):
+        r"""First step :math:`t` with :math:`L(\theta_t) - L^\star \le` ``tol``.
+
+        Parameters
+        ----------
+        tol : float
+            Tolerance on the gap to the minimum value, finite and >= 0.
+
+        Returns
+        -------
+        int or None
+            The index into ``losses`` (0 if the start already qualifies), or
+            ``None`` if the run never got that close. ``nan`` losses never qualify.
+        """
+        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) \
+                or not math.isfinite(tol) or tol < 0:
+            raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+        with np.errstate(invalid="ignore"):
+            hits = np.flatnonzero(self.losses - self.min_value <= tol)
+        return int(hits[0]) if hits.size else None
+
+
+def run(optimizer, surface, start=None, steps=100, schedule=None):
+    r"""Run an optimizer on a surface and record every point it visits.
+
+    Each step computes :math:`g_t = \nabla L(\theta_{t-1})` and calls
+    ``optimizer.step([θ], [g])``, which updates :math:`\theta` in place. If a
+    ``schedule`` is given, ``optimizer.lr = schedule(t)`` is set before the step
+    taken after ``t`` steps, so ``schedule(0)`` is the learning rate of the first
+    step. Overflow is not an error: the run continues with ``inf``/``nan`` so a
+    chapter can plot a divergence (numpy's overflow warnings are silenced).
+
+    Parameters
+    ----------
+    optimizer : ``object``
+        Anything with ``step(params, grads)`` (and a writable ``lr`` if a
+        schedule is used), e.g. ``optlib.optim.SGD(lr=0.01)``. Its state carries
+        over between calls, so use a fresh optimizer for each run.
+    surface : ``Surface``
+        The loss to minimize.
+    start : ``array_like``
+        :math:`\theta_0`, shape ``(2,)``; ``None`` (default) means
+        ``surface.start``. It is copied into a ``float64`` array; the argument
+        is never modified.
+    steps : int
+        Number of optimizer steps :math:`T`, >= 0.
+        Default ``100``.
+    schedule : ``callable``
+        ``t -> lr`` for ``t = 0, 1, …``, e.g. from ``optlib.schedules``;
+        ``None`` (default) leaves ``optimizer.lr`` alone.
+
+    Returns
+    -------
+    ``Trajectory``
+        ``path`` of shape ``(steps + 1, 2)`` starting with :math:`\theta_0`,
+        ``losses`` of shape ``(steps + 1,)``, and ``surface.min_value``.
+    """
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step(params, grads) method, "
+                        f"got {type(optimizer).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"schedule must be a callable t -> lr or None, got {schedule!r}")
+    if start is None:
+        start = surface.start
+    try:
+        theta = np.array(start, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"start must be two finite numbers, got {start!r}") from None
+    if theta.shape != (2,) or not np.all(np.isfinite(theta)):
+        raise ValueError(f"start must be two finite numbers (shape (2,)), got {start!r}")
+
+    steps = int(steps)
+    path = np.empty((steps + 1, 2))
+    losses = np.empty(steps + 1)
+    params = [theta]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        path[0], losses[0] = theta, surface(theta)
+        for t in range(steps):
+            if schedule is not None:
+                optimizer.lr = schedule(t)
+            optimizer.step(params, [surface.grad(params[0])])
+            # Read back params[0]: an optimizer is meant to update in place, but
+            # reading the list also works for one that stores a new array.
+            path[t + 1] = params[0]
+            losses[t + 1] = surface(params[0])
+    path.flags.writeable = False
+    losses.flags.writeable = False
+    return Trajectory(path=path, losses=losses, min_value=float(surface.min_value))
