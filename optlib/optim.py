@@ -86,8 +86,6 @@ def _pairs(params, grads):
             f"got {type(params).__name__} and {type(grads).__name__}")
     checked = []
     for key, p, g in keyed:
-        if type(g) is not np.ndarray or g.dtype != p.dtype: # fast path: nothing to convert
-            g = _as_grad(key, p, g)
         if not isinstance(p, np.ndarray):
             raise TypeError(f"params[{key!r}] must be a numpy ndarray (updated in place), "
                             f"got {type(p).__name__}")
@@ -95,6 +93,10 @@ def _pairs(params, grads):
             raise TypeError(f"params[{key!r}] must have a floating dtype, got {p.dtype}")
         if not p.flags.writeable:
             raise ValueError(f"params[{key!r}] must be writeable (it is updated in place)")
+        if g is None:                        # no gradient this step: skip it, as torch does
+            continue
+        if type(g) is not np.ndarray or g.dtype != p.dtype:
+            g = _as_grad(key, p, g)
         if g.shape != p.shape:
             raise ValueError(f"grads[{key!r}] must have the shape of params[{key!r}], "
                              f"{p.shape}, got {g.shape}")
@@ -107,7 +109,7 @@ def _as_grad(key, p, g):
     if g.dtype.kind not in "fiu":
         raise TypeError(f"grads[{key!r}] must be numeric, got dtype {g.dtype}")
     # Compute in the parameter's precision, as PyTorch does (no float64 upcast).
-    return g.astype(p.dtype, copy=False) if isinstance(p, np.ndarray) and p.dtype.kind == "f" else g
+    return g.astype(p.dtype, copy=False)
 
 
 _AXPY = {np.dtype(np.float32): _blas.saxpy, np.dtype(np.float64): _blas.daxpy}
@@ -173,9 +175,13 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
     def step(self, params, grads):
-        """Update every array of ``params`` in place from the matching ``grads``."""
+        """Update every array of ``params`` in place from the matching ``grads``.
+
+        A grad that is ``None`` skips its array for this step (its state and step count
+        stay as they are), like a PyTorch parameter whose ``.grad`` is ``None``.
+        """
         pairs = _pairs(params, grads)
-        self._check_signature(pairs)
+        self._check_signature(params)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for key, p, g in pairs:
                 state = self.state.get(key)
@@ -184,11 +190,13 @@ class Optimizer:
                 state["step"] += 1
                 self._update(p, g, state)
 
-    def _check_signature(self, pairs):
-        if self._signature is not None and len(pairs) == len(self._signature) and all(
-                self._signature.get(key) == (p.shape, p.dtype.str) for key, p, _ in pairs):
+    def _check_signature(self, params):
+        keyed = params.items() if isinstance(params, dict) else enumerate(params)
+        if self._signature is not None and len(params) == len(self._signature) and all(
+                self._signature.get(key) == (p.shape, p.dtype.str) for key, p in keyed):
             return
-        signature = {key: (p.shape, p.dtype.str) for key, p, _ in pairs}
+        keyed = params.items() if isinstance(params, dict) else enumerate(params)
+        signature = {key: (p.shape, p.dtype.str) for key, p in keyed}
         if self._signature is None:
             self._signature = signature
         elif signature != self._signature:
@@ -230,12 +238,16 @@ class Optimizer:
         if state_dict["optimizer"] != type(self).__name__:
             raise ValueError(f"state_dict is from {state_dict['optimizer']}, "
                              f"cannot load it into {type(self).__name__}")
-        if self._signature is not None and state_dict["signature"] != self._signature:
+        signature = state_dict["signature"]
+        if self._signature is not None and signature is not None and signature != self._signature:
             raise ValueError("state_dict belongs to different params: expected "
-                             f"{self._describe(self._signature)}, got "
-                             f"{self._describe(state_dict['signature'] or {})}")
-        self.hyper = dict(state_dict["hyper"])
-        self._validate()
+                             f"{self._describe(self._signature)}, got {self._describe(signature)}")
+        hyper, self.hyper = self.hyper, dict(state_dict["hyper"])
+        try:
+            self._validate()
+        except (TypeError, ValueError):
+            self.hyper = hyper               # leave the optimizer as it was
+            raise
         self._signature = None if state_dict["signature"] is None else dict(state_dict["signature"])
         self.state = {k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
                       for k, s in state_dict["state"].items()}
