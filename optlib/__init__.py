@@ -1,12 +1,14 @@
 """optlib: the NumPy library of the course *Optimization for Deep Learning*.
 
 Everything a chapter computes comes from here, so the code the book shows is the code
-that made its figures. Optimizers follow ``torch.optim`` (names, defaults, update rules).
+that made its figures. Optimizers follow ``torch.optim`` (names, defaults, update rules);
+layers follow ``torch.nn`` (names, weight layout).
 """
-from . import optim, schedules, surfaces
+from . import data, gradcheck, losses, nn, optim, plot, schedules, show, surfaces, timing, train, widgets
 from .optim import (Optimizer, SGD, Adagrad, RMSprop, Adadelta,
                     Adam, AdamW, Adamax, NAdam, RAdam)
-from .surfaces import (Surface, Quadratic, Rosenbrock, Beale, Saddle, Valley, Himmelblau,
+from .surfaces import (Surface, Quadratic, Rosenbrock, Beale, Saddle, Valley, Himmelblau, LeastSquares,
                        Trajectory, run)
+from .train import History, fit, evaluate
 
 __version__ = "0.1.0"

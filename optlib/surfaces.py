@@ -30,6 +30,7 @@ __all__ = [
     "Saddle",
     "Valley",
     "Himmelblau",
+    "LeastSquares",
     "Trajectory",
     "run",
 ]
@@ -431,6 +432,74 @@ class Himmelblau(Surface):
         return 4 * x * r1 + 2 * r2, 2 * r1 + 4 * y * r2
 
 
+class LeastSquares(Surface):
+    r"""The loss of a linear model with two weights on a data set: a *stochastic* surface.
+
+    .. math::
+
+        L(\theta) = \frac{1}{2N}\sum_{i=1}^{N} (x_i^\top\theta - y_i)^2
+        = \tfrac12\,\theta^\top A\theta - b^\top\theta + c,
+        \qquad A = \tfrac1N X^\top X,\ b = \tfrac1N X^\top y,
+
+    a quadratic bowl whose minimum is the least-squares solution
+    :math:`\theta^\star = A^{-1}b`. Unlike the other surfaces it is a sum over
+    examples, so a mini-batch :math:`\mathcal B` gives an unbiased but noisy gradient
+    :math:`\frac{1}{|\mathcal B|}\sum_{i\in\mathcal B} x_i (x_i^\top\theta - y_i)`
+    (``batch_grad``); ``run(..., batch_size=B)`` uses it, which is how the chapters
+    draw the path of stochastic and mini-batch gradient descent.
+
+    Parameters
+    ----------
+    X : ``array_like``
+        Inputs, shape ``(N, 2)``.
+    y : ``array_like``
+        Targets, shape ``(N,)`` or ``(N, 1)``.
+    start : ``array_like``
+        :math:`\theta_0`; ``None`` puts it at a fixed offset from :math:`\theta^\star`.
+    """
+
+    name = "Least squares"
+
+    def __init__(self, X, y, start=None):
+        X = np.asarray(X, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
+            raise ValueError(f"X must have shape (N, 2) with N >= 1, got {X.shape}")
+        if len(y) != len(X):
+            raise ValueError(f"y must have one entry per row of X ({len(X)}), got {len(y)}")
+        self.X, self.y, self.n = X, y, len(X)
+        self.A = X.T @ X / self.n                  # the Hessian
+        self.b = X.T @ y / self.n
+        self.c = float(y @ y) / (2 * self.n)
+        eigenvalues = np.linalg.eigvalsh(self.A)
+        if eigenvalues[0] <= 1e-12 * eigenvalues[-1]:
+            raise ValueError("X must have two linearly independent columns (XᵀX/N is singular)")
+        best = np.linalg.solve(self.A, self.b)
+        self.minima = _readonly(best[None, :])
+        self.min_value = float(self._loss(best[0], best[1]))
+        offset = np.array([-2.0, 1.5]) / np.sqrt(np.diag(self.A))
+        self.start = _readonly(best + offset if start is None else np.array(start, dtype=np.float64))
+        span = np.abs(self.start - best).max() * 1.4
+        self.bounds = ((best[0] - span, best[0] + span), (best[1] - span, best[1] + span))
+
+    def _loss(self, x, y):
+        A, b = self.A, self.b
+        quad = 0.5 * (A[0, 0] * x * x + 2 * A[0, 1] * x * y + A[1, 1] * y * y)
+        return quad - (b[0] * x + b[1] * y) + self.c
+
+    def _grad(self, x, y):
+        A, b = self.A, self.b
+        return A[0, 0] * x + A[0, 1] * y - b[0], A[1, 0] * x + A[1, 1] * y - b[1]
+
+    def batch_grad(self, theta, idx):
+        """The gradient on the examples ``idx`` only (a mini-batch mean), shape ``(2,)``."""
+        Xb = self.X[idx]
+        return Xb.T @ (Xb @ theta - self.y[idx]) / len(Xb)
+
+    def __repr__(self):
+        return f"LeastSquares(N={self.n})"
+
+
 # --------------------------------------------------------------------------- runner
 
 
@@ -477,7 +546,7 @@ class Trajectory:
         return int(hits[0]) if hits.size else None
 
 
-def run(optimizer, surface, start=None, steps=100, schedule=None):
+def run(optimizer, surface, start=None, steps=100, schedule=None, batch_size=None, seed=0):
     r"""Run an optimizer on a surface and record every point it visits.
 
     Each step computes :math:`g_t = \nabla L(\theta_{t-1})` and calls
@@ -505,6 +574,12 @@ def run(optimizer, surface, start=None, steps=100, schedule=None):
     schedule : ``callable``
         ``t -> lr`` for ``t = 0, 1, …``, e.g. from ``optlib.schedules``;
         ``None`` (default) leaves ``optimizer.lr`` alone.
+    batch_size : int
+        Only for surfaces made of examples (``LeastSquares``): each step uses the
+        gradient of a mini-batch of this many examples, drawn without replacement
+        from a fresh random order every epoch (``seed``). ``None``: the exact gradient.
+    seed : int
+        Seeds the order of the examples when ``batch_size`` is given.
 
     Returns
     -------
@@ -530,6 +605,18 @@ def run(optimizer, surface, start=None, steps=100, schedule=None):
     if theta.shape != (2,) or not np.all(np.isfinite(theta)):
         raise ValueError(f"start must be two finite numbers (shape (2,)), got {start!r}")
 
+    if batch_size is not None:
+        if not hasattr(surface, "batch_grad"):
+            raise TypeError(f"batch_size needs a surface made of examples (LeastSquares), "
+                            f"got {type(surface).__name__}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+                or not 1 <= batch_size <= surface.n:
+            raise ValueError(f"batch_size must be an integer in [1, N={surface.n}], got {batch_size!r}")
+        batches = _minibatches(surface.n, int(batch_size), np.random.default_rng(seed))
+        gradient = lambda theta: surface.batch_grad(theta, next(batches))
+    else:
+        gradient = surface.grad
+
     steps = int(steps)
     path = np.empty((steps + 1, 2))
     losses = np.empty(steps + 1)
@@ -539,7 +626,7 @@ def run(optimizer, surface, start=None, steps=100, schedule=None):
         for t in range(steps):
             if schedule is not None:
                 optimizer.lr = schedule(t)
-            optimizer.step(params, [surface.grad(params[0])])
+            optimizer.step(params, [gradient(params[0])])
             # Read back params[0]: an optimizer is meant to update in place, but
             # reading the list also works for one that stores a new array.
             path[t + 1] = params[0]
@@ -547,3 +634,11 @@ def run(optimizer, surface, start=None, steps=100, schedule=None):
     path.flags.writeable = False
     losses.flags.writeable = False
     return Trajectory(path=path, losses=losses, min_value=float(surface.min_value))
+
+
+def _minibatches(n, batch_size, rng):
+    """Endless index batches: each epoch a new permutation cut into batches."""
+    while True:
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]

@@ -349,3 +349,59 @@ def test_run_rejects_an_object_without_step():
 def test_run_rejects_a_non_callable_schedule():
     with pytest.raises(TypeError, match="schedule"):
         run(SGD(lr=0.1), Quadratic(), schedule=0.1)
+
+
+# --------------------------------------------------------------------------- LeastSquares
+
+def _least_squares(n=200, seed=0):
+    from optlib.surfaces import LeastSquares
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2)) * [1.0, 3.0]
+    y = X @ np.array([0.5, -1.0]) + 0.1 * rng.normal(size=n)
+    return LeastSquares(X, y), X, y
+
+
+def test_least_squares_minimum_is_the_lstsq_solution():
+    surface, X, y = _least_squares()
+    best = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert np.allclose(surface.minima[0], best)
+    assert np.allclose(surface.grad(best), 0, atol=1e-12)
+    assert np.isclose(surface.min_value, np.mean((X @ best - y) ** 2) / 2)
+
+
+def test_least_squares_loss_is_the_mean_squared_error_over_two():
+    surface, X, y = _least_squares()
+    theta = np.array([0.3, 0.7])
+    assert np.isclose(surface(theta), np.mean((X @ theta - y) ** 2) / 2)
+
+
+def test_least_squares_full_batch_gradient_is_the_exact_gradient():
+    surface, X, y = _least_squares()
+    theta = np.array([0.3, 0.7])
+    assert np.allclose(surface.batch_grad(theta, np.arange(len(X))), surface.grad(theta))
+
+
+def test_run_with_batch_size_uses_noisy_gradients_but_still_approaches_the_minimum():
+    surface, _, _ = _least_squares()
+    exact = run(SGD(lr=0.05), surface, steps=200)
+    noisy = run(SGD(lr=0.05), surface, steps=200, batch_size=1, seed=0)
+    assert not np.allclose(exact.path, noisy.path)
+    assert noisy.losses[-1] - surface.min_value < 0.1 * (noisy.losses[0] - surface.min_value)
+
+
+def test_run_with_batch_size_is_deterministic_by_seed():
+    surface, _, _ = _least_squares()
+    a = run(SGD(lr=0.05), surface, steps=50, batch_size=4, seed=3)
+    b = run(SGD(lr=0.05), surface, steps=50, batch_size=4, seed=3)
+    assert np.array_equal(a.path, b.path)
+
+
+def test_run_with_batch_size_needs_a_surface_made_of_examples():
+    with pytest.raises(TypeError, match="batch_size"):
+        run(SGD(lr=0.1), Quadratic(), steps=3, batch_size=2)
+
+
+def test_run_rejects_a_batch_size_larger_than_the_data():
+    surface, _, _ = _least_squares(n=10)
+    with pytest.raises(ValueError, match="batch_size"):
+        run(SGD(lr=0.1), surface, steps=3, batch_size=11)
