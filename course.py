@@ -31,7 +31,6 @@ def _environment():
     # a kernel registered in the user's home directory would win over the one in .venv,
     # and the notebooks would run in a Python that has no optlib.
     env["JUPYTER_PREFER_ENV_PATH"] = "1"
-    env["MPLBACKEND"] = "Agg"           # figures are captured inline; no window opens
     env.setdefault("PYTHONHASHSEED", "0")
     return env
 

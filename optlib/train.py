@@ -24,7 +24,7 @@ import numpy as np
 
 from .losses import accuracy
 
-__all__ = ["History", "fit", "evaluate"]
+__all__ = ["History", "fit", "evaluate", "gradient"]
 
 
 class History:
@@ -184,6 +184,24 @@ def evaluate(model, loss_fn, X, y, batch_size=4096):
         model.train(was_training)
     n = max(len(X), 1)
     return total / n, (correct / n if classify else math.nan)
+
+
+def gradient(model, loss_fn, X, y):
+    r"""The gradient of the mean loss on ``(X, y)``, as one flat ``float64`` vector.
+
+    With ``X, y`` a mini-batch :math:`\mathcal B` this is the stochastic gradient
+    :math:`\frac{1}{|\mathcal B|}\sum_{i\in\mathcal B}\nabla\ell_i(\theta)`; with the
+    whole training set it is the full-batch gradient :math:`\nabla L(\theta)`.
+    The parameters are not changed.
+
+    Returns
+    -------
+    ``ndarray``
+        The gradients of ``model.parameters()`` concatenated in their order.
+    """
+    _, dout = loss_fn(model.forward(X), y)
+    model.backward(dout, input_grad=False)
+    return np.concatenate([g.ravel() for g in model.gradients().values()]).astype(np.float64)
 
 
 def _check_int(name, value, minimum, allow_none=False):

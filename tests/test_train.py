@@ -241,3 +241,12 @@ def test_eval_every_records_evaluations_within_an_epoch():
     assert list(h.step) == [0, 4, 8, 10, 12, 16, 20]
     assert np.allclose(h.epoch, np.array(h.step) / 10)
     assert np.all(np.diff(h.epoch_time) >= 0)
+
+
+def test_gradient_of_the_whole_set_is_the_mean_of_per_example_gradients():
+    from optlib.train import gradient
+    X, y = make_blobs(n=12, centers=3, seed=0)
+    model = MLP([2, 4, 3], seed=0, dtype=np.float64)
+    full = gradient(model, softmax_cross_entropy, X, y)
+    singles = [gradient(model, softmax_cross_entropy, X[i:i + 1], y[i:i + 1]) for i in range(12)]
+    assert np.allclose(full, np.mean(singles, axis=0))
