@@ -12,24 +12,26 @@ from threadpoolctl import threadpool_limits
 __all__ = ["best_time", "time_per_example", "neighbour_ratios"]
 
 
-def best_time(fn, repeat=5, min_seconds=0.02):
+def best_time(fn, repeat=5, min_seconds=0.02, clock=time.perf_counter):
     """The fastest of ``repeat`` timings of ``fn()``, in seconds per call.
 
     Each timing calls ``fn`` as many times as it takes to last ``min_seconds`` (so the
     clock's resolution does not matter) and divides. The minimum, not the mean, is the
-    figure least disturbed by whatever else the machine is doing.
+    figure least disturbed by whatever else the machine is doing. ``clock`` is
+    wall-clock time by default; ``time.thread_time`` counts only the CPU time of the
+    calling thread, which other programs on a busy machine barely disturb.
     """
     fn()                                             # warm-up: caches, allocations
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_seconds:
+    calls, start = 0, clock()
+    while clock() - start < min_seconds:
         fn()
         calls += 1
-    best = (time.perf_counter() - start) / calls
+    best = (clock() - start) / calls
     for _ in range(repeat - 1):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(calls):
             fn()
-        best = min(best, (time.perf_counter() - start) / calls)
+        best = min(best, (clock() - start) / calls)
     return best
 
 
@@ -48,8 +50,10 @@ def time_per_example(model, loss_fn, X, y, batch_sizes, repeat=5, min_seconds=0.
         The batch sizes :math:`B` to time.
     threads : int or None
         BLAS threads during the measurement. One thread (default) gives figures that
-        repeat; ``None`` leaves the library's default, which on a busy machine can swing
-        by orders of magnitude because idle BLAS threads spin while they wait for work.
+        repeat: the work is timed by the CPU time of the one thread doing it, so other
+        programs on the machine hardly change it. ``None`` leaves the library's default
+        and times wall-clock seconds, which on a busy machine can swing by orders of
+        magnitude because idle BLAS threads spin while they wait for work.
 
     Returns
     -------
@@ -63,12 +67,18 @@ def time_per_example(model, loss_fn, X, y, batch_sizes, repeat=5, min_seconds=0.
         _, dout = loss_fn(model.forward(xb), yb)
         model.backward(dout)
 
-    times = []
+    batches = [(np.ascontiguousarray(X[:b]), y[:b]) for b in batch_sizes]
+    best = np.full(len(batch_sizes), np.inf)
+    # Rounds over all sizes, keeping each size's best: a burst of load from another
+    # program then spoils one round of every size, not every round of one size.
+    clock = time.thread_time if threads == 1 else time.perf_counter
     with threadpool_limits(limits=threads):
-        for b in batch_sizes:
-            xb, yb = np.ascontiguousarray(X[:b]), y[:b]
-            times.append(best_time(lambda: one_step(xb, yb), repeat, min_seconds) / b)
-    return np.array(times)
+        for _ in range(repeat):
+            for i, (xb, yb) in enumerate(batches):
+                seconds = best_time(lambda: one_step(xb, yb), repeat=1,
+                                    min_seconds=min_seconds, clock=clock)
+                best[i] = min(best[i], seconds / len(xb))
+    return best
 
 
 def neighbour_ratios(batch_sizes, values, centres):
