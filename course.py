@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """The course's commands. Each one first makes sure ``.venv`` holds what the course needs.
 
-    python3 course.py test     # all unit tests, then every chapter notebook (nbval)
-    python3 course.py build    # the site, into _build/html (warnings are errors)
+    python3 course.py test       # all unit tests, every chapter notebook (nbval), the built site
+    python3 course.py build      # the site into _build/html (warnings are errors), with the slides
+    python3 course.py slides     # only the slides: every chapter, executed, as a reveal.js deck
+    python3 course.py linkcheck  # check every external link of the book (needs the network)
+    python3 course.py repository https://github.com/OWNER/REPO   # move the course
 
 It needs only Python 3.11 or newer: it creates ``.venv`` next to this file and installs
 ``requirements.txt`` into it (again whenever that file or pyproject.toml changes).
-Extra arguments after ``test`` go to pytest, e.g. ``python3 course.py test tests/test_optim.py``.
+Extra arguments after ``test`` go to pytest, e.g. ``python3 course.py test tests/test_optim.py``;
+after ``slides``, they name the notebooks to convert (default: every chapter in _toc.yml).
+The browser test of the site (tests/test_site.py) runs once a build exists and a Chromium is
+installed, and skips otherwise; with COURSE_REQUIRE_SITE=1 (set by .ci/run) it fails instead.
 """
 import hashlib
 import os
@@ -21,6 +27,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed-requirements"
+BUILD = ROOT / "_build"
+SLIDES = BUILD / "html" / "slides"
 
 
 def _environment():
@@ -67,13 +75,34 @@ def test(args):
 
 
 def build(args):
-    """Build the site with every notebook executed; any warning fails the build."""
+    """Build the site with every notebook executed (any warning fails it), then the slides."""
     ensure_environment()
-    shutil.rmtree(ROOT / "_build" / ".doctrees", ignore_errors=True)
+    shutil.rmtree(BUILD / ".doctrees", ignore_errors=True)
     status = _run(BIN / "jupyter-book", "build", ROOT, "-W", "-n", "--keep-going", *args)
+    if status == 0 and not any(a.startswith("--builder") for a in args):
+        # The book build has just executed every chapter: the decks reuse those outputs.
+        status = _slides([], executed=BUILD / "jupyter_execute")
     if status == 0:
-        print(f"\nThe site is in {ROOT / '_build' / 'html'} (open index.html).")
+        print(f"\nThe site is in {BUILD / 'html'} (open index.html); the slides in {SLIDES}.")
     return status
+
+
+def _slides(notebooks, executed=None):
+    """Run tools/course_slides.py: the named notebooks, or every chapter in _toc.yml."""
+    extra = ["--executed", executed] if executed else []
+    return _run(PYTHON, ROOT / "tools" / "course_slides.py", SLIDES, *notebooks, *extra)
+
+
+def slides(args):
+    """Execute every chapter of the book (or the notebooks named); convert each to a deck."""
+    ensure_environment()
+    return _slides([Path(a).resolve() for a in args])
+
+
+def linkcheck(args):
+    """Check the book's external links (the weekly job of .github/workflows/book.yml)."""
+    ensure_environment()
+    return _run(BIN / "jupyter-book", "build", ROOT, "--builder", "linkcheck", *args)
 
 
 def repository(args):
@@ -96,7 +125,8 @@ def repository(args):
     return 0
 
 
-COMMANDS = {"test": test, "build": build, "repository": repository}
+COMMANDS = {"test": test, "build": build, "slides": slides, "linkcheck": linkcheck,
+            "repository": repository}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -199,6 +199,10 @@ class Module:
         """Dict with the keys of ``parameters()`` -> live gradient arrays."""
         return {}
 
+    def buffers(self):
+        """Dict name -> live state array that is not trained (BN's running statistics)."""
+        return {}
+
     def zero_grad(self):
         """Set all gradients to zero. Not needed in a loop: ``backward`` overwrites them."""
         for g in self.gradients().values():
@@ -218,18 +222,18 @@ class Module:
         return self.train(False)
 
     def state_dict(self):
-        """Copies of the parameters, dict name -> array (for early stopping)."""
-        return {name: p.copy() for name, p in self.parameters().items()}
+        """Copies of the parameters and buffers, dict name -> array (for early stopping)."""
+        return {name: a.copy() for name, a in {**self.parameters(), **self.buffers()}.items()}
 
     def load_state_dict(self, state):
-        """Copy ``state`` into the live parameter arrays (their identity is kept).
+        """Copy ``state`` into the live parameter and buffer arrays (their identity is kept).
 
         Parameters
         ----------
         state : dict
-            Name -> array with exactly the keys and shapes of ``parameters()``.
+            Name -> array with exactly the keys and shapes of ``state_dict()``.
         """
-        params = self.parameters()
+        params = {**self.parameters(), **self.buffers()}
         if set(state) != set(params):
             raise ValueError(
                 f"state keys must be {sorted(params)}, got {sorted(state)}"
@@ -431,6 +435,10 @@ class Sequential(Module):
         return {f"{i}.{name}": g for i, layer in enumerate(self.layers)
                 for name, g in layer.gradients().items()}
 
+    def buffers(self):
+        return {f"{i}.{name}": b for i, layer in enumerate(self.layers)
+                for name, b in layer.buffers().items()}
+
     def train(self, mode=True):
         super().train(mode)
         for layer in self.layers:
@@ -494,3 +502,8 @@ def MLP(sizes, activation="relu", init=None, scale=None, bias=True, seed=0, dtyp
         if i < len(sizes) - 2:
             layers.append(_ACTIVATIONS[activation]())
     return Sequential(*layers)
+
+
+# Batch normalization lives in its own module (chapter 8) and is re-exported here under
+# the name torch.nn gives it. Imported last: batchnorm.py builds on the classes above.
+from .batchnorm import BatchNorm1d  # noqa: E402

@@ -1,0 +1,596 @@
+r"""What theory predicts for gradient descent and momentum on a quadratic, and how to measure it.
+
+On :math:`L(\theta) = \tfrac12\theta^\top A\theta` every method of chapter 2 is a linear
+recurrence, and along each eigenvector of :math:`A` (eigenvalue :math:`\lambda`) it
+decouples into a scalar one:
+
+* gradient descent, :math:`e_t = (1-\eta\lambda)\,e_{t-1}`;
+* heavy-ball momentum (Polyak 1964), :math:`e_t = (1+\beta-\eta\lambda)\,e_{t-1} - \beta\,e_{t-2}`;
+* Nesterov momentum (Sutskever et al. 2013 form),
+  :math:`e_t = (1+\beta)(1-\eta\lambda)\,e_{t-1} - \beta(1-\eta\lambda)\,e_{t-2}`.
+
+A two-term recurrence :math:`e_t = a\,e_{t-1} - c\,e_{t-2}` shrinks the error, in the
+long run, by the larger root modulus of :math:`z^2 - a z + c` per step: its **rate**.
+The rate of a method on a quadratic is the largest rate over the eigenvalues. The
+functions here give these rates in closed form (``*_rate``), the best settings
+(``*_optimal``), the stability region, and the tools that measure a rate from a run
+(:func:`measured_rate`, :func:`steps_to_shrink`), so that a chapter can check one
+against the other.
+
+All rates are per step, for the distance to the minimum :math:`\|\theta_t-\theta^\star\|`;
+the loss gap shrinks by the square of the rate.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "condition_number",
+    "gd_rate",
+    "gd_optimal",
+    "heavy_ball_rate",
+    "heavy_ball_optimal",
+    "heavy_ball_stable",
+    "critical_momentum",
+    "nesterov_rate",
+    "nesterov_standard",
+    "distances",
+    "eigen_coordinates",
+    "measured_rate",
+    "steps_to_shrink",
+    "predicted_steps",
+    "measure",
+]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _eigenvalues(eigenvalues):
+    """The eigenvalues as a 1-D float64 array, all finite and > 0."""
+    try:
+        lam = np.asarray(eigenvalues, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"eigenvalues must be finite numbers > 0, got {eigenvalues!r}") from None
+    if lam.size == 0 or not np.all(np.isfinite(lam)) or not np.all(lam > 0):
+        raise ValueError(f"eigenvalues must be finite numbers > 0, got {eigenvalues!r}")
+    return lam
+
+
+def _array(name, value, lo, hi, closed_hi=False):
+    """``value`` as a float64 array with every entry in [lo, hi) (or [lo, hi])."""
+    try:
+        x = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    inside = (x >= lo) & ((x <= hi) if closed_hi else (x < hi))
+    if not np.all(np.isfinite(x)) or not np.all(inside):
+        interval = f"[{lo:g}, {hi:g}{']' if closed_hi else ')'}"
+        raise ValueError(f"{name} must be finite and in {interval}, got {value!r}")
+    return x
+
+
+def _lr(lr):
+    return _array("lr", lr, 0.0, math.inf)
+
+
+def _momentum(momentum):
+    return _array("momentum", momentum, 0.0, 1.0)
+
+
+def _scalar(x):
+    """A 0-d array as a Python float; arrays stay arrays."""
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def _root_radius(a, c):
+    r"""Largest :math:`|z|` over the roots of :math:`z^2 - a z + c` (real a, c; broadcast).
+
+    Complex roots (:math:`a^2 < 4c`) have :math:`|z| = \sqrt c`; real ones
+    :math:`(a \pm \sqrt{a^2-4c})/2`, the larger modulus being
+    :math:`(|a| + \sqrt{a^2-4c})/2`.
+    """
+    disc = a * a - 4 * c
+    with np.errstate(invalid="ignore"):
+        real = (np.abs(a) + np.sqrt(np.maximum(disc, 0.0))) / 2
+        return np.where(disc < 0, np.sqrt(np.abs(c)), real)
+
+
+def _worst(per_eigenvalue):
+    """Largest rate over the eigenvalue axis (the last one)."""
+    return _scalar(np.max(per_eigenvalue, axis=-1))
+
+
+# --------------------------------------------------------------------------- rates
+
+
+def condition_number(eigenvalues):
+    r""":math:`\kappa = \lambda_{\max}/\lambda_{\min}`.
+
+    Parameters
+    ----------
+    eigenvalues : ``array_like``
+        Eigenvalues of :math:`A`, all > 0.
+
+    Returns
+    -------
+    float
+    """
+    lam = _eigenvalues(eigenvalues)
+    return float(lam.max() / lam.min())
+
+
+def gd_rate(lr, eigenvalues):
+    r"""Rate of gradient descent on a quadratic: :math:`\max_i |1 - \eta\lambda_i|`.
+
+    The error along eigenvector :math:`i` is multiplied by :math:`1-\eta\lambda_i` at
+    every step, so the slowest direction sets the rate. Above 1 the run diverges.
+
+    Parameters
+    ----------
+    lr : float or ``array_like``
+        :math:`\eta \ge 0`; an array gives one rate per entry.
+    eigenvalues : ``array_like``
+        Eigenvalues of :math:`A`, all > 0.
+
+    Returns
+    -------
+    float or ``ndarray``
+        The rate, with the shape of ``lr``.
+    """
+    lam = _eigenvalues(eigenvalues)
+    eta = _lr(lr)[..., None]
+    return _worst(np.abs(1 - eta * lam))
+
+
+def gd_optimal(eigenvalues):
+    r"""The learning rate that makes gradient descent fastest, and its rate.
+
+    .. math::
+
+        \eta^\star = \frac{2}{\lambda_{\min} + \lambda_{\max}}, \qquad
+        \rho^\star = \frac{\kappa - 1}{\kappa + 1},
+
+    where the errors along the flattest and the steepest direction shrink by the same
+    factor (the second with alternating sign).
+
+    Parameters
+    ----------
+    eigenvalues : ``array_like``
+        Eigenvalues of :math:`A`, all > 0.
+
+    Returns
+    -------
+    lr : float
+        :math:`\eta^\star`.
+    rate : float
+        :math:`\rho^\star`.
+    """
+    lam = _eigenvalues(eigenvalues)
+    kappa = lam.max() / lam.min()
+    return float(2 / (lam.min() + lam.max())), float((kappa - 1) / (kappa + 1))
+
+
+def heavy_ball_rate(lr, momentum, eigenvalues):
+    r"""Rate of heavy-ball momentum on a quadratic.
+
+    Along an eigenvector with eigenvalue :math:`\lambda` the error obeys
+    :math:`e_t = (1+\beta-\eta\lambda)\,e_{t-1} - \beta\,e_{t-2}` (Polyak 1964), whose
+    characteristic polynomial is
+
+    .. math::
+
+        z^2 - (1 + \beta - \eta\lambda)\,z + \beta = 0 .
+
+    When the roots are complex (the under-damped case,
+    :math:`(1-\sqrt\beta)^2 < \eta\lambda < (1+\sqrt\beta)^2`) both have modulus
+    :math:`\sqrt\beta`, whatever :math:`\eta`; otherwise the larger real root sets the
+    rate. This is the same for PyTorch's form and the classical velocity form, which
+    produce the same iterates.
+
+    Parameters
+    ----------
+    lr : float or ``array_like``
+        :math:`\eta \ge 0`.
+    momentum : float or ``array_like``
+        :math:`\beta \in [0, 1)`; broadcast against ``lr``.
+    eigenvalues : ``array_like``
+        Eigenvalues of :math:`A`, all > 0.
+
+    Returns
+    -------
+    float or ``ndarray``
+        The largest root modulus over the eigenvalues, shape of ``lr`` and
+        ``momentum`` broadcast.
+    """
+    lam = _eigenvalues(eigenvalues)
+    eta, beta = np.broadcast_arrays(_lr(lr), _momentum(momentum))
+    eta, beta = eta[..., None], beta[..., None]
+    return _worst(_root_radius(1 + beta - eta * lam, beta))
+
+
+def heavy_ball_optimal(eigenvalues):
+    r"""The heavy-ball settings that converge fastest on a quadratic, and their rate.
+
+    .. math::
+
+        \eta^\star = \Big(\frac{2}{\sqrt{\lambda_{\min}} + \sqrt{\lambda_{\max}}}\Big)^2,
+        \qquad
+        \beta^\star = \Big(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\Big)^2,
+        \qquad
+        \rho^\star = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1} = \sqrt{\beta^\star}.
+
+    With these, the flattest and the steepest direction are both critically damped
+    (double roots at :math:`\pm\sqrt{\beta^\star}`) and every direction in between is
+    under-damped with modulus :math:`\sqrt{\beta^\star}` (Polyak 1964). Gradient descent
+    has :math:`\kappa` where this has :math:`\sqrt\kappa`.
+
+    Parameters
+    ----------
+    eigenvalues : ``array_like``
+        Eigenvalues of :math:`A`, all > 0.
+
+    Returns
+    -------
+    lr : float
+    momentum : float
+    rate : float
+    """
+    lam = _eigenvalues(eigenvalues)
+    lo, hi = math.sqrt(lam.min()), math.sqrt(lam.max())
+    rate = (hi - lo) / (hi + lo)                      # (√κ - 1)/(√κ + 1)
+    return float((2 / (lo + hi)) ** 2), float(rate**2), float(rate)
+
+
+def heavy_ball_stable(lr, momentum, eigenvalues):
+    r"""Whether heavy-ball momentum converges: :math:`0 < \eta\lambda < 2 + 2\beta` for every :math:`\lambda`.
+
+    The roots of :math:`z^2 - (1+\beta-\eta\lambda)z + \beta` lie inside the unit
+    circle exactly when :math:`|\beta| < 1` and :math:`|1+\beta-\eta\lambda| < 1+\beta`
+    (the Schur–Cohn, or Jury, conditions for a quadratic), which for
+    :math:`0 \le \beta < 1` is :math:`0 < \eta\lambda < 2(1+\beta)`. Momentum thus
+    allows learning rates up to :math:`2(1+\beta)/\lambda_{\max}`, almost twice gradient
+    descent's limit :math:`2/\lambda_{\max}` when :math:`\beta` is near 1.
+
+    Parameters
+    ----------
+    lr : float or ``array_like``
+    momentum : float or ``array_like``
+        :math:`\beta \in [0, 1)`.
+    eigenvalues : ``array_like``
+
+    Returns
+    -------
+    bool or ``ndarray`` of bool
+    """
+    lam = _eigenvalues(eigenvalues)
+    eta, beta = np.broadcast_arrays(_lr(lr), _momentum(momentum))
+    x = eta[..., None] * lam
+    ok = np.all((x > 0) & (x < 2 + 2 * beta[..., None]), axis=-1)
+    return bool(ok) if ok.ndim == 0 else ok
+
+
+def critical_momentum(lr, eigenvalue):
+    r"""The momentum that damps one direction critically: :math:`\beta_c = (1 - \sqrt{\eta\lambda})^2`.
+
+    For :math:`\beta < \beta_c` the two roots are real and positive: the error creeps
+    to 0 without crossing it (**over-damped**). At :math:`\beta_c` they coincide
+    (**critically damped**), and for :math:`\beta > \beta_c` they are complex: the
+    error oscillates around 0 inside an envelope :math:`\sqrt\beta^{\,t}`
+    (**under-damped**). For a direction with :math:`\eta\lambda < 1` the rate
+    :math:`\max|z|` is smallest at :math:`\beta_c`, where it equals
+    :math:`\sqrt{\beta_c} = 1 - \sqrt{\eta\lambda}`.
+
+    Parameters
+    ----------
+    lr : float or ``array_like``
+        :math:`\eta > 0`.
+    eigenvalue : float
+        :math:`\lambda > 0`, with :math:`0 < \eta\lambda < 4` (beyond it no
+        :math:`\beta < 1` is critical).
+
+    Returns
+    -------
+    float or ``ndarray``
+        With the shape of ``lr``.
+    """
+    if isinstance(eigenvalue, bool) or not isinstance(eigenvalue, numbers.Real) \
+            or not math.isfinite(eigenvalue) or eigenvalue <= 0:
+        raise ValueError(f"eigenvalue must be one finite number > 0, got {eigenvalue!r}")
+    x = _lr(lr) * float(eigenvalue)
+    if not np.all((x > 0) & (x < 4)):
+        raise ValueError(f"lr * eigenvalue must be in (0, 4), got {x!r}")
+    return _scalar((1 - np.sqrt(x)) ** 2)
+
+
+def nesterov_rate(lr, momentum, eigenvalues):
+    r"""Rate of Nesterov momentum on a quadratic.
+
+    With the gradient taken at the look-ahead point :math:`\theta + \beta v`, the error
+    along an eigenvector obeys
+    :math:`e_t = (1+\beta)(1-\eta\lambda)\,e_{t-1} - \beta(1-\eta\lambda)\,e_{t-2}`:
+    both coefficients are heavy-ball's with the momentum multiplied by
+    :math:`1 - \eta\lambda`. In a steep direction, where the gradient is large, the
+    effective momentum is smaller, so oscillations die faster: complex roots have
+    modulus :math:`\sqrt{\beta(1-\eta\lambda)}` instead of :math:`\sqrt\beta`
+    (Sutskever et al. 2013). PyTorch's ``nesterov=True`` follows the same recurrence.
+
+    Parameters
+    ----------
+    lr : float or ``array_like``
+    momentum : float or ``array_like``
+        :math:`\beta \in [0, 1)`.
+    eigenvalues : ``array_like``
+
+    Returns
+    -------
+    float or ``ndarray``
+    """
+    lam = _eigenvalues(eigenvalues)
+    eta, beta = np.broadcast_arrays(_lr(lr), _momentum(momentum))
+    eta, beta = eta[..., None], beta[..., None]
+    shrink = 1 - eta * lam
+    return _worst(_root_radius((1 + beta) * shrink, beta * shrink))
+
+
+def nesterov_standard(eigenvalues):
+    r"""Nesterov's setting for a strongly convex function, and its rate on a quadratic.
+
+    .. math::
+
+        \eta = \frac{1}{\lambda_{\max}}, \qquad
+        \beta = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}, \qquad
+        \rho = 1 - \frac{1}{\sqrt\kappa} .
+
+    With these, the steepest direction is solved in one step
+    (:math:`1 - \eta\lambda_{\max} = 0`) and the flattest one is critically damped,
+    with a double root at :math:`1 - 1/\sqrt\kappa`. The rate is about half as fast as
+    heavy ball's best, :math:`1 - 2/\sqrt\kappa`, but Nesterov proved his for every
+    smooth strongly convex function, where heavy ball's tuned rate can fail
+    (Nesterov, *Introductory Lectures on Convex Optimization*, 2004, §2.2; Lessard,
+    Recht & Packard 2016).
+
+    Parameters
+    ----------
+    eigenvalues : ``array_like``
+        Eigenvalues of :math:`A`, all > 0.
+
+    Returns
+    -------
+    lr : float
+    momentum : float
+    rate : float
+    """
+    lam = _eigenvalues(eigenvalues)
+    root = math.sqrt(lam.max() / lam.min())
+    return float(1 / lam.max()), float((root - 1) / (root + 1)), float(1 - 1 / root)
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def distances(trajectory, minimum):
+    r"""The distance to the minimum at every step, :math:`\|\theta_t - \theta^\star\|`.
+
+    Parameters
+    ----------
+    trajectory : ``Trajectory`` or ``array_like``
+        A run (its ``path``) or a path of shape ``(steps + 1, d)``.
+    minimum : ``array_like``
+        :math:`\theta^\star`, shape ``(d,)``, e.g. ``surface.minima[0]``.
+
+    Returns
+    -------
+    ``ndarray``
+        Shape ``(steps + 1,)``.
+    """
+    path = np.asarray(getattr(trajectory, "path", trajectory), dtype=np.float64)
+    minimum = np.asarray(minimum, dtype=np.float64)
+    if path.ndim != 2 or minimum.shape != (path.shape[1],):
+        raise ValueError(f"trajectory must have shape (steps + 1, d) and minimum shape (d,), "
+                         f"got {path.shape} and {minimum.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.linalg.norm(path - minimum, axis=1)
+
+
+def eigen_coordinates(trajectory, surface):
+    r"""The error :math:`\theta_t - \theta^\star` along each eigenvector of a quadratic.
+
+    On a quadratic the methods of this module act on each eigen-direction separately,
+    so these coordinates show the scalar recurrences themselves: the flattest
+    direction (the floor of a valley) first, the steepest (across it) last. Each
+    eigenvector's sign is chosen so that the start has a coordinate >= 0.
+
+    Parameters
+    ----------
+    trajectory : ``Trajectory`` or ``array_like``
+        A run on ``surface`` or its path, shape ``(steps + 1, d)``.
+    surface : ``Quadratic``
+        Anything with a symmetric matrix ``A`` and ``minima``.
+
+    Returns
+    -------
+    ``ndarray``
+        Shape ``(steps + 1, d)``; column ``i`` belongs to the ``i``-th smallest
+        eigenvalue.
+    """
+    path = np.asarray(getattr(trajectory, "path", trajectory), dtype=np.float64)
+    A = np.asarray(getattr(surface, "A", None), dtype=np.float64)
+    if A.ndim != 2 or path.ndim != 2 or A.shape != (path.shape[1], path.shape[1]):
+        raise ValueError(f"surface must have a (d, d) matrix A matching the path's d, got "
+                         f"A of shape {A.shape} and a path of shape {path.shape}")
+    _, vectors = np.linalg.eigh(A)                    # ascending eigenvalues
+    with np.errstate(over="ignore", invalid="ignore"):
+        coords = (path - np.asarray(surface.minima[0], dtype=np.float64)) @ vectors
+    flip = np.where(coords[0] < 0, -1.0, 1.0)
+    return coords * flip
+
+
+def _errors(errors):
+    e = np.asarray(errors, dtype=np.float64)
+    if e.ndim != 1:
+        raise ValueError(f"errors must be a 1-D array (one distance per step), got shape {e.shape}")
+    return e
+
+
+def measured_rate(errors, start=None, stop=None, windows=8):
+    r"""The per-step factor by which a run's error shrinks (or grows), measured.
+
+    An error that oscillates, :math:`e_t \approx C\rho^t|\cos(\omega t + \phi)|`, has no
+    single ratio :math:`e_t/e_{t-1}`; its **envelope** :math:`C\rho^t` does. The
+    steps ``start .. stop`` are cut into ``windows`` equal windows; the largest error
+    in each window lies on the envelope, and the slope of a least-squares line
+    through their logarithms against their step numbers is :math:`\ln\rho`. For a
+    run that does not oscillate this is the geometric mean of
+    :math:`e_t/e_{t-1}`. The windows must each be longer than one oscillation.
+
+    Parameters
+    ----------
+    errors : ``array_like``
+        :math:`e_0, e_1, \dots` (e.g. from :func:`distances`), finite and >= 0 in
+        the measured range, with a positive value in every window.
+    start, stop : int, optional
+        The steps to measure on (``stop`` excluded); default: the second half of the
+        run, after the start-up transient.
+    windows : int
+        Number of windows, >= 2.
+
+    Returns
+    -------
+    float
+        :math:`\rho`: below 1 the run converges, above 1 it diverges.
+    """
+    e = _errors(errors)
+    n = len(e)
+    start = n // 2 if start is None else int(start)
+    stop = n if stop is None else int(stop)
+    if isinstance(windows, bool) or not isinstance(windows, numbers.Integral) or windows < 2:
+        raise ValueError(f"windows must be an integer >= 2, got {windows!r}")
+    if not 0 <= start < stop <= n or stop - start < 2 * windows:
+        raise ValueError(f"start and stop must satisfy 0 <= start < stop <= {n} with at least "
+                         f"2 * windows = {2 * windows} steps between them, got {start}, {stop}")
+    segment = e[start:stop]
+    if not np.all(np.isfinite(segment)) or not np.all(segment >= 0):
+        raise ValueError("errors must be finite and >= 0 on the measured steps "
+                         "(measure before a run overflows)")
+    edges = np.linspace(start, stop, windows + 1).astype(int)
+    peaks = np.array([lo + np.argmax(e[lo:hi]) for lo, hi in zip(edges[:-1], edges[1:])])
+    if not np.all(e[peaks] > 0):
+        raise ValueError("errors must not be 0 throughout a window (measure before a run "
+                         "reaches the minimum exactly or underflows)")
+    slope = np.polyfit(peaks, np.log(e[peaks]), 1)[0]
+    return float(np.exp(slope))
+
+
+def steps_to_shrink(errors, factor=1e-6):
+    r"""First step :math:`t` with :math:`e_t \le` ``factor`` :math:`\cdot\, e_0`.
+
+    Parameters
+    ----------
+    errors : ``array_like``
+        :math:`e_0, e_1, \dots`, with :math:`e_0 > 0`.
+    factor : float
+        In (0, 1).
+
+    Returns
+    -------
+    int or None
+        ``None`` if the run never got there.
+    """
+    e = _errors(errors)
+    factor = float(_array("factor", factor, 0.0, 1.0))
+    if factor == 0:
+        raise ValueError("factor must be in (0, 1), got 0.0")
+    if not (len(e) and np.isfinite(e[0]) and e[0] > 0):
+        raise ValueError("errors[0] must be a finite number > 0")
+    with np.errstate(invalid="ignore"):
+        hits = np.flatnonzero(e <= factor * e[0])
+    return int(hits[0]) if hits.size else None
+
+
+def predicted_steps(rate, factor=1e-6, critical=False):
+    r"""Steps needed to shrink an error by ``factor`` at a given rate.
+
+    For an error :math:`\rho^t e_0` this is :math:`\lceil \ln(\text{factor}) / \ln\rho \rceil`.
+    A critically damped direction (a double root :math:`\pm\rho`) decays more slowly,
+    like :math:`(c_0 + c_1 t)\rho^t`. Started from rest with heavy ball's first step
+    :math:`\theta_1 = \theta_0 - \eta g_1`, the error along the direction with the root
+    :math:`-\rho` is exactly :math:`(1 + (1+\rho)t)(-\rho)^t e_0`, and along the one
+    with :math:`+\rho` it is :math:`(1 + (1-\rho)t)\rho^t e_0`. With
+    ``critical=True`` the function counts the steps for the larger of the two, which
+    bounds the distance to the minimum at heavy ball's optimal setting
+    (:func:`heavy_ball_optimal`) on a quadratic with two eigenvalues.
+
+    Parameters
+    ----------
+    rate : float
+        :math:`\rho \in (0, 1)`.
+    factor : float
+        In (0, 1).
+    critical : bool
+        Count the steps for :math:`(1 + (1+\rho)t)\rho^t \le` ``factor`` instead of
+        :math:`\rho^t \le` ``factor``.
+
+    Returns
+    -------
+    int
+    """
+    rate = float(_array("rate", rate, 0.0, 1.0))
+    factor = float(_array("factor", factor, 0.0, 1.0))
+    if rate == 0 or factor == 0:
+        raise ValueError(f"rate and factor must be in (0, 1), got {rate} and {factor}")
+    # the tiny slack keeps an exact power (rate**k == factor) from rounding up to k + 1
+    t = int(math.ceil(math.log(factor) / math.log(rate) - 1e-9))
+    if critical:
+        # (1 + (1+ρ)t)ρ^t >= ρ^t, so the answer is at least t; walk up from there.
+        while math.log1p((1 + rate) * t) + t * math.log(rate) > math.log(factor):
+            t += 1
+    return t
+
+
+def measure(optimizer, surface, steps, factor=1e-6, windows=8):
+    r"""Run an optimizer on a surface and measure its rate and its steps to shrink the error.
+
+    Runs ``optlib.surfaces.run(optimizer, surface, steps=steps)`` from
+    ``surface.start``, takes the distance to ``surface.minima[0]`` at every step
+    (:func:`distances`), and returns :func:`measured_rate` over the second half of
+    the run and :func:`steps_to_shrink` by ``factor``. A run whose error stays exactly
+    0 from some step on (an exact solve) or overflows is measured up to that step; if
+    fewer than ``2 * windows`` steps remain, its rate is reported as 0 or ``inf``.
+
+    Parameters
+    ----------
+    optimizer : ``Optimizer``
+        A fresh one (its state carries over between runs).
+    surface : ``Surface``
+        With a single minimum, e.g. a ``Quadratic``.
+    steps : int
+        Long enough to pass ``factor``.
+    factor : float
+        In (0, 1).
+    windows : int
+        Passed to :func:`measured_rate`.
+
+    Returns
+    -------
+    rate : float
+    steps : int or None
+    """
+    from .surfaces import run                          # here: surfaces need no theory
+
+    errors = distances(run(optimizer, surface, steps=steps), surface.minima[0])
+    finite = np.isfinite(errors)
+    end = len(errors) if finite.all() else int(np.argmin(finite))      # first overflow
+    positive = np.flatnonzero(errors[:end] > 0)
+    solved = end == len(errors) and positive.size and positive[-1] < end - 1
+    if solved:                                          # exactly 0 from some step on
+        end = int(positive[-1]) + 1
+    if end < 2 * windows:
+        rate = 0.0 if solved else math.inf
+    else:
+        rate = measured_rate(errors[:end], windows=windows)
+    return rate, steps_to_shrink(errors, factor)

@@ -1,0 +1,171 @@
+"""Specification of optlib.bn_probes: recording layer inputs, probing the loss along the gradient."""
+
+import numpy as np
+import pytest
+
+from optlib.batchnorm import BatchNorm1d, batchnorm_layers, bn_mlp, scaled_he
+from optlib.bn_probes import (InputRecorder, batch_dependence, evaluate_train_mode, layer_output_std,
+                              loss_along_gradient)
+from optlib.losses import mse, softmax_cross_entropy
+from optlib.nn import MLP, Linear, Sequential
+from optlib.optim import SGD
+from optlib.train import evaluate, fit
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4)).astype(np.float32)
+    return X, (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+
+
+# ----------------------------------------------------------------- InputRecorder
+
+
+def test_recorder_is_the_identity_forward_and_backward():
+    rec = InputRecorder()
+    x = np.arange(6.0).reshape(3, 2)
+    assert rec(x) is x and rec.backward(x) is x and rec.backward(x, input_grad=False) is None
+
+
+def test_recorder_keeps_batch_statistics_of_every_training_step(data):
+    X, y = data
+    rec = InputRecorder(q=(0.5,))
+    model = Sequential(Linear(4, 3, seed=0), rec, Linear(3, 2, seed=1))
+    first = model[0](X[:20])                          # what step 1 will see
+    fit(model, softmax_cross_entropy, SGD(lr=0.1), X, y, epochs=2, batch_size=20, shuffle=False)
+    steps, mean, std, quantiles = rec.arrays()
+    assert steps.tolist() == [1, 2, 3, 4, 5, 6]        # evaluation passes are not recorded
+    assert mean.shape == std.shape == (6, 3) and quantiles.shape == (6, 1, 3)
+    np.testing.assert_allclose(mean[0], first.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(quantiles[0, 0], np.median(first, axis=0), rtol=1e-6)
+
+
+def test_recorder_every_thins_the_records():
+    rec = InputRecorder(every=3)
+    for _ in range(7):
+        rec(np.ones((2, 2)))
+    assert rec.steps == [3, 6]
+
+
+def test_recorder_refuses_bad_quantiles():
+    with pytest.raises(ValueError, match="q must"):
+        InputRecorder(q=(1.5,))
+
+
+# ------------------------------------------------------------- layer_output_std
+
+
+def test_scaling_every_weight_by_c_scales_layer_k_by_c_to_the_k(data):
+    X, _ = data
+    base = layer_output_std(MLP([4, 6, 6, 6, 2], bias=False, seed=0), X)
+    scaled = layer_output_std(MLP([4, 6, 6, 6, 2], bias=False, init=scaled_he(2.0), seed=0), X)
+    assert len(base) == 4
+    np.testing.assert_allclose(scaled / base, 2.0 ** np.arange(1, 5), rtol=1e-5)
+
+
+def test_layer_output_std_can_measure_batchnorm_outputs(data):
+    X, _ = data
+    stds = layer_output_std(bn_mlp([4, 6, 6, 2], seed=0), X * 100, kind=BatchNorm1d)
+    np.testing.assert_allclose(stds, 1.0, rtol=1e-3)
+
+
+# ---------------------------------------------------------- loss_along_gradient
+
+
+def test_loss_along_gradient_of_least_squares_matches_the_closed_form():
+    # L(θ - s g) for a linear model with mse is a parabola in s with known coefficients
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((30, 3)), rng.standard_normal((30, 2))
+    model = Linear(3, 2, dtype=np.float64, seed=0)
+    steps = [0.01, 0.1, 0.5]
+    probe = loss_along_gradient(model, mse, X, Y, steps)
+    loss0, d = mse(model(X), Y)
+    model.backward(d)
+    gW, gb = model.weight_grad.copy(), model.bias_grad.copy()
+    for s, loss in zip(steps, probe["loss"]):
+        pred = X @ (model.weight - s * gW).T + (model.bias - s * gb)
+        assert loss == pytest.approx(mse(pred, Y)[0], rel=1e-12)
+    assert probe["loss0"] == pytest.approx(loss0)
+    assert probe["grad_norm"] == pytest.approx(np.sqrt(np.sum(gW**2) + np.sum(gb**2)))
+
+
+def test_for_a_quadratic_the_effective_smoothness_is_the_same_at_every_step_size():
+    # ∇L(θ - s g) - g = -s H g, so Δ_s / (s |g|) does not depend on s
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((30, 3)), rng.standard_normal((30, 1))
+    probe = loss_along_gradient(Linear(3, 1, dtype=np.float64), mse, X, Y, [0.01, 0.1, 1.0])
+    np.testing.assert_allclose(probe["smoothness"], probe["smoothness"][0], rtol=1e-9)
+
+
+def test_loss_along_gradient_restores_parameters_gradients_and_running_stats(data):
+    X, y = data
+    model = bn_mlp([4, 5, 3], seed=0)
+    model(X[:10] + 3)
+    params = {k: p.copy() for k, p in model.parameters().items()}
+    bn = batchnorm_layers(model)[0]
+    mean, tracked = bn.running_mean.copy(), bn.num_batches_tracked
+    probe = loss_along_gradient(model, softmax_cross_entropy, X, y, [0.1, 1.0])
+    for k, p in model.parameters().items():
+        np.testing.assert_array_equal(p, params[k])
+    np.testing.assert_array_equal(bn.running_mean, mean)
+    assert bn.num_batches_tracked == tracked
+    _, d = softmax_cross_entropy(model(X), y)       # (this forward moves the stats; fine)
+    model.backward(d)
+    grads_now = np.concatenate([g.ravel() for g in model.gradients().values()])
+    assert np.linalg.norm(grads_now) == pytest.approx(probe["grad_norm"], rel=1e-5)
+
+
+def test_loss_along_gradient_refuses_non_positive_steps(data):
+    X, y = data
+    with pytest.raises(ValueError, match="step_sizes"):
+        loss_along_gradient(MLP([4, 3]), softmax_cross_entropy, X, y, [0.0, 0.1])
+
+
+# ------------------------------------------------- batch noise and train vs. eval
+
+
+def test_without_batchnorm_the_output_does_not_depend_on_the_batch(data):
+    X, _ = data
+    out = batch_dependence(MLP([4, 5, 3], seed=0), X, index=3, batch_size=4, draws=10)
+    assert out.shape == (10, 3)
+    np.testing.assert_allclose(out, out[0:1].repeat(10, axis=0), rtol=1e-6)
+
+
+def test_with_batchnorm_the_output_varies_less_in_larger_batches(data):
+    X, _ = data
+    model = bn_mlp([4, 8, 3], seed=0)
+    spread = [batch_dependence(model, X, 0, B, draws=200).std(axis=0).mean() for B in (2, 8, 32)]
+    assert spread[0] > spread[1] > spread[2] > 0
+
+
+def test_batch_dependence_leaves_mode_and_running_stats_alone(data):
+    X, _ = data
+    model = bn_mlp([4, 8, 3], seed=0).eval()
+    batch_dependence(model, X, 0, 4, draws=5)
+    assert not model.training and batchnorm_layers(model)[0].num_batches_tracked == 0
+
+
+def test_train_mode_evaluation_equals_evaluate_without_batchnorm(data):
+    X, y = data
+    model = MLP([4, 5, 2], seed=0)
+    loss, acc = evaluate_train_mode(model, softmax_cross_entropy, X, y, batch_size=20)
+    assert (loss, acc) == pytest.approx(evaluate(model, softmax_cross_entropy, X, y))
+
+
+def test_train_mode_evaluation_of_a_batchnorm_network_differs_from_eval_mode(data):
+    X, y = data
+    model = bn_mlp([4, 8, 2], seed=0)
+    fit(model, softmax_cross_entropy, SGD(lr=0.1), X, y, epochs=3, batch_size=10)
+    tracked = batchnorm_layers(model)[0].num_batches_tracked
+    train_mode = evaluate_train_mode(model, softmax_cross_entropy, X, y, batch_size=2)
+    assert train_mode[0] != pytest.approx(evaluate(model, softmax_cross_entropy, X, y)[0])
+    assert batchnorm_layers(model)[0].num_batches_tracked == tracked
+
+
+def test_batch_sizes_below_two_are_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="batch_size"):
+        evaluate_train_mode(MLP([4, 2]), softmax_cross_entropy, X, y, batch_size=1)
+    with pytest.raises(ValueError, match="batch_size"):
+        batch_dependence(MLP([4, 2]), X, 0, batch_size=1)
