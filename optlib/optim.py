@@ -604,7 +604,10 @@ class RAdam(Optimizer):
     with :math:`m_t, v_t, \hat m_t` as in :class:`Adam`. Liu et al. (2020), *On the
     variance of the adaptive learning rate and beyond*, ICLR. The rectifier
     :math:`r_t` acts as an automatic warm-up. PyTorch adds :math:`\epsilon` to
-    :math:`\sqrt{v_t}` before the bias correction (so the paper's threshold 4 is 5 here).
+    :math:`\sqrt{v_t}` before the bias correction. The switch happens at
+    :math:`\rho_t > 5`, as in PyTorch and the authors' code (the paper's Algorithm 2
+    writes :math:`\rho_t > 4`); with the default :math:`\beta_2` the first adaptive
+    step is :math:`t = 6`.
     """
 
     defaults = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)

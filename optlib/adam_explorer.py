@@ -1,0 +1,214 @@
+r"""An explorer for Adam's β₁, β₂ and ε: the path, the loss, and each coordinate's rate.
+
+Like ``optlib.rate_explorer`` (which covers AdaGrad, RMSprop and AdaDelta), for
+``Adam``, ``AdamW`` and AMSGrad: the third panel is the effective per-coordinate rate
+:math:`\eta/(\sqrt{\hat v_{t,i}} + \epsilon)` (:func:`optlib.adam_family.adam_effective_rate`)
+with the line :math:`\eta/\epsilon` that it cannot exceed::
+
+    adam_figure(Quadratic((1, 25)), Adam(lr=0.1))                          # the page
+    adam_explorer(Quadratic((1, 25)),
+                  lambda lr, beta1, beta2, eps: Adam(lr=lr, betas=(beta1, beta2), eps=eps),
+                  {"lr": log_slider("η (lr)", 1e-3, 1, 0.1),
+                   "beta1": (0.0, 0.99, 0.01, 0.9), "beta2": (0.5, 0.9999, 0.0001, 0.999),
+                   "eps": log_slider("ε (eps)", 1e-8, 10, 1e-8)})           # the live cell
+"""
+import numbers
+
+import ipywidgets
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import widgets
+from .adam_family import adam_effective_rate
+from .optim import Adam
+from .plot import color as optimizer_color
+from .plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
+from .surfaces import Surface, run
+
+__all__ = ["run_with_adam_rates", "adam_figure", "AdamExplorer", "adam_explorer"]
+
+
+class _Recorder:
+    """Looks like the optimizer to ``run``; records the rate after every step."""
+
+    def __init__(self, optimizer):
+        self.optimizer, self.rates = optimizer, []
+
+    @property
+    def lr(self):
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value):
+        self.optimizer.lr = value
+
+    def step(self, params, grads):
+        self.optimizer.step(params, grads)
+        self.rates.append(adam_effective_rate(self.optimizer, 0).copy())
+
+
+def run_with_adam_rates(optimizer, surface, start=None, steps=100):
+    r"""``optlib.run`` for an Adam-type optimizer that also returns both coordinates' rates.
+
+    Parameters
+    ----------
+    optimizer : ``Adam`` or ``AdamW``
+        A fresh optimizer.
+    surface : ``Surface``
+    start : ``array_like``, optional
+        :math:`\theta_0`; default ``surface.start``.
+    steps : int
+        Number of steps :math:`T`.
+
+    Returns
+    -------
+    trajectory : ``Trajectory``
+        As ``optlib.run`` returns it.
+    rates : ``ndarray``
+        Shape ``(steps, 2)``: row :math:`t-1` is :math:`\eta/(\sqrt{\hat v_t}+\epsilon)`
+        after step :math:`t`.
+    """
+    if not isinstance(optimizer, Adam):
+        raise TypeError(f"optimizer must be an optlib Adam or AdamW, got {type(optimizer).__name__}")
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
+    recorder = _Recorder(optimizer)
+    trajectory = run(recorder, surface, start=start, steps=steps)
+    return trajectory, np.array(recorder.rates, dtype=float).reshape(-1, 2)
+
+
+def _title(trajectory):
+    t = diverged_at(trajectory)
+    if t is not None:
+        return f"diverged at step {t}"
+    gap = float(trajectory.losses[-1]) - float(trajectory.min_value)
+    return f"$L - L^\\star$ = {gap:.2g} after {len(trajectory.losses) - 1} steps"
+
+
+def _label(optimizer):
+    h = optimizer.hyper
+    b1, b2 = h["betas"]
+    return (f"{display_name(optimizer)}, η = {h['lr']:.3g}, β₁ = {b1:.3g}, β₂ = {b2:.4g}, "
+            f"ε = {h['eps']:.0e}")
+
+
+def adam_figure(surface, optimizer, start=None, steps=100, label=None, color=None,
+                figsize=(11.0, 3.5)):
+    r"""Path, loss and per-coordinate rate :math:`\eta/(\sqrt{\hat v_t}+\epsilon)` of an Adam run.
+
+    Parameters
+    ----------
+    surface : ``Surface``
+    optimizer : ``Adam`` or ``AdamW``
+        A fresh one.
+    start : ``array_like``, optional
+        :math:`\theta_0`; default ``surface.start``.
+    steps : int
+        Number of steps.
+    label : str, optional
+        Default: the optimizer's book name with η, β₁, β₂ and ε.
+    color : str, optional
+        Default: the optimizer's colour.
+    figsize : tuple
+        Inches.
+
+    Returns
+    -------
+    ``matplotlib.figure.Figure``
+        Not managed by pyplot, so a notebook shows it once, as the cell's value.
+    """
+    trajectory, rates = run_with_adam_rates(optimizer, surface, start=start, steps=steps)
+    label = label or _label(optimizer)
+    color = color or optimizer_color(display_name(optimizer))
+    fig = Figure(figsize=figsize, layout="constrained")
+    fig.suptitle(label, fontsize=10)
+    ax_map, ax_loss, ax_rate = fig.subplots(1, 3, width_ratios=[1.0, 1.1, 1.1])
+    contour(surface, ax=ax_map)
+    plot_trajectory(ax_map, trajectory, label, color=color)
+    ax_map.set_title("path", fontsize=10)
+    loss_curves({label: trajectory}, ax=ax_loss, legend=False, colors={label: color})
+    ax_loss.set_title(_title(trajectory), fontsize=10)
+    t = np.arange(1, len(rates) + 1)
+    for i, style in enumerate(("-", "--")):
+        ok = np.isfinite(rates[:, i]) & (rates[:, i] > 0)
+        ax_rate.plot(t[ok], rates[ok, i], style, color=color, label=f"$\\theta_{i + 1}$")
+    ceiling = optimizer.lr / optimizer.hyper["eps"] if optimizer.hyper["eps"] > 0 else np.inf
+    top = np.nanmax(np.where(np.isfinite(rates), rates, np.nan)) if np.isfinite(rates).any() else 1.0
+    if np.isfinite(ceiling) and ceiling < 100 * top:
+        ax_rate.axhline(ceiling, color="0.5", lw=1, ls=":", label="η/ε")
+    ax_rate.set(xscale="log", yscale="log", xlabel="step $t$",
+                ylabel=r"rate $\eta/(\sqrt{\hat v_{t,i}}+\epsilon)$")
+    ax_rate.set_title("rate of each coordinate", fontsize=10)
+    if len(rates):
+        ax_rate.legend()
+    return fig
+
+
+class AdamExplorer(widgets.Explorer):
+    """The widget :func:`adam_explorer` returns: an ``Explorer`` drawing :func:`adam_figure`."""
+
+    def update(self):
+        """Rerun the optimizer with the current slider values and redraw.
+
+        Returns
+        -------
+        ``matplotlib.figure.Figure`` or None
+            The new figure, or None when the optimizer refused the values.
+        """
+        values = self.values()
+        start = (values.pop("x0"), values.pop("y0")) if self._start else None
+        try:
+            optimizer = self._make(**values)
+        except (ValueError, TypeError) as err:
+            self.error = str(err)
+            self._show(f"{type(err).__name__}: {err}")
+            return None
+        self.error = None
+        self.figure = adam_figure(self._surface, optimizer, start=start, steps=self._steps)
+        self.renders += 1
+        self._show(self.figure)
+        return self.figure
+
+
+def adam_explorer(surface, make_optimizer, sliders, steps=100, start=True):
+    r"""Sliders for Adam's hyper-parameters on a surface, with the per-coordinate rate panel.
+
+    Parameters
+    ----------
+    surface : ``Surface``
+    make_optimizer : ``callable``
+        ``make_optimizer(**values) -> optimizer`` (``Adam`` or ``AdamW``).
+    sliders : dict
+        Keyword name → slider spec, as for ``optlib.widgets.surface_explorer``.
+    steps : int
+        Steps per run, >= 1.
+    start : bool
+        Add sliders for the start point :math:`\theta_0`, starting at ``surface.start``.
+
+    Returns
+    -------
+    ``AdamExplorer``
+    """
+    if not callable(make_optimizer):
+        raise TypeError(f"make_optimizer must be a callable (**values) -> optimizer, got {make_optimizer!r}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if not isinstance(sliders, dict):
+        raise TypeError(f"sliders must be a dict name -> slider spec, got {type(sliders).__name__}")
+    if start and {"x0", "y0"} & set(sliders):
+        raise ValueError("sliders must not use the names x0, y0: they are the start point")
+    built = {name: widgets._slider(name, spec) for name, spec in sliders.items()}
+    start_sliders = None
+    if start:
+        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+        x, y = (float(v) for v in surface.start)
+
+        def slider(lo, hi, value, description):
+            return ipywidgets.FloatSlider(
+                min=lo, max=hi, step=(hi - lo) / 200, value=value, description=description,
+                readout_format=".2f", continuous_update=False,
+                style={"description_width": "initial"}, layout=ipywidgets.Layout(width="340px"))
+
+        start_sliders = {"x0": slider(x_lo, x_hi, x, "start θ₁"),
+                         "y0": slider(y_lo, y_hi, y, "start θ₂")}
+    return AdamExplorer(surface, make_optimizer, built, int(steps), start_sliders, None)
