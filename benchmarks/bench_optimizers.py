@@ -12,6 +12,7 @@ import argparse
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import optlib
 
@@ -56,6 +57,9 @@ def main():
         torch.set_num_threads(1)
     except ImportError:
         torch = None
+    # One thread for NumPy's BLAS too (optlib's SGD step calls BLAS axpy): a fair pair,
+    # and no BLAS worker threads spinning against the main thread on a busy machine.
+    threadpool_limits(limits=1)
 
     print(f"{SIZE:,} float32 parameters in {ARRAYS} arrays; best of {args.repeat} steps")
     header = f"{'optimizer':34s} {'optlib ms':>10s}"

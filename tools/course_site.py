@@ -9,6 +9,9 @@ is a notebook under ``chapters/``; nothing here names one, so a new chapter gets
 - The directive ``course-materials`` (on the landing page) lists every chapter with its
   page, its deck and its notebook, and links the archive of all the chapter notebooks.
 - Identical script tags are written once (see ``_drop_duplicate_scripts``).
+- No ipywidgets state or widget JavaScript on the pages (see ``_drop_widget_state``): every
+  explorer's output is removed on the site, so the state (with its pictures) and the
+  widget manager loaded from a CDN would only add weight.
 - The HTML build writes that archive, ``_downloads/course-notebooks.zip`` (the notebooks as
   stored, without outputs, and a README on how to run them); every page's download menu
   offers it next to the page's own ``.ipynb``.
@@ -174,11 +177,20 @@ def _write_archive(app, exception):
             archive.writestr(info, data)
 
 
+def _drop_widget_state(app, pagename, templatename, context, doctree):
+    """Forget the widget state and widget scripts that myst-nb registered for this page."""
+    js_files = getattr(app.env, "nb_metadata", {}).get(pagename, {}).get("js_files", {})
+    for key in [k for k in js_files if k.startswith("ipywidgets")]:
+        del js_files[key]
+
+
 def setup(app):
     app.add_node(materials_list)
     app.add_directive("course-materials", CourseMaterials)
     app.connect("doctree-resolved", _fill_materials)
     # after sphinx-book-theme's handlers (priority 501), which make the header buttons
     app.connect("html-page-context", _add_page_links, priority=600)
+    # before myst-nb's handler (priority 500), which writes the registered scripts
+    app.connect("html-page-context", _drop_widget_state, priority=400)
     app.connect("build-finished", _write_archive)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
