@@ -12,6 +12,7 @@ from . import (data, gradcheck, losses, nn, optim, plot, schedules, show, surfac
                train, widgets)
 from . import batchnorm, bn_probes, curriculum, fit_explorer
 from . import momentum_forms, momentum_probes, quadratic_theory
+from . import problems, rate_explorer, rates
 from . import adam_explorer, adam_family, counterexamples
 from .optim import (Optimizer, SGD, Adagrad, RMSprop, Adadelta,
                     Adam, AdamW, Adamax, NAdam, RAdam)
