@@ -12,9 +12,7 @@ with the line :math:`\eta/\epsilon` that it cannot exceed::
                    "beta1": (0.0, 0.99, 0.01, 0.9), "beta2": (0.5, 0.9999, 0.0001, 0.999),
                    "eps": log_slider("ε (eps)", 1e-8, 10, 1e-8)})           # the live cell
 """
-import numbers
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -25,7 +23,7 @@ from .plot import color as optimizer_color
 from .plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
 from .surfaces import Surface, run
 
-__all__ = ["run_with_adam_rates", "adam_figure", "AdamExplorer", "adam_explorer"]
+__all__ = ["run_with_adam_rates", "adam_figure", "adam_explorer"]
 
 
 class _Recorder:
@@ -144,32 +142,6 @@ def adam_figure(surface, optimizer, start=None, steps=100, label=None, color=Non
     return fig
 
 
-class AdamExplorer(widgets.Explorer):
-    """The widget :func:`adam_explorer` returns: an ``Explorer`` drawing :func:`adam_figure`."""
-
-    def update(self):
-        """Rerun the optimizer with the current slider values and redraw.
-
-        Returns
-        -------
-        ``matplotlib.figure.Figure`` or None
-            The new figure, or None when the optimizer refused the values.
-        """
-        values = self.values()
-        start = (values.pop("x0"), values.pop("y0")) if self._start else None
-        try:
-            optimizer = self._make(**values)
-        except (ValueError, TypeError) as err:
-            self.error = str(err)
-            self._show(f"{type(err).__name__}: {err}")
-            return None
-        self.error = None
-        self.figure = adam_figure(self._surface, optimizer, start=start, steps=self._steps)
-        self.renders += 1
-        self._show(self.figure)
-        return self.figure
-
-
 def adam_explorer(surface, make_optimizer, sliders, steps=100, start=True):
     r"""Sliders for Adam's hyper-parameters on a surface, with the per-coordinate rate panel.
 
@@ -187,28 +159,8 @@ def adam_explorer(surface, make_optimizer, sliders, steps=100, start=True):
 
     Returns
     -------
-    ``AdamExplorer``
+    ``optlib.widgets.Explorer``
+        The surface explorer drawing :func:`adam_figure`.
     """
-    if not callable(make_optimizer):
-        raise TypeError(f"make_optimizer must be a callable (**values) -> optimizer, got {make_optimizer!r}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    if not isinstance(sliders, dict):
-        raise TypeError(f"sliders must be a dict name -> slider spec, got {type(sliders).__name__}")
-    if start and {"x0", "y0"} & set(sliders):
-        raise ValueError("sliders must not use the names x0, y0: they are the start point")
-    built = {name: widgets._slider(name, spec) for name, spec in sliders.items()}
-    start_sliders = None
-    if start:
-        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-        x, y = (float(v) for v in surface.start)
-
-        def slider(lo, hi, value, description):
-            return ipywidgets.FloatSlider(
-                min=lo, max=hi, step=(hi - lo) / 200, value=value, description=description,
-                readout_format=".2f", continuous_update=False,
-                style={"description_width": "initial"}, layout=ipywidgets.Layout(width="340px"))
-
-        start_sliders = {"x0": slider(x_lo, x_hi, x, "start θ₁"),
-                         "y0": slider(y_lo, y_hi, y, "start θ₂")}
-    return AdamExplorer(surface, make_optimizer, built, int(steps), start_sliders, None)
+    return widgets.surface_explorer(surface, make_optimizer, sliders, steps=steps, start=start,
+                                    figure=adam_figure)

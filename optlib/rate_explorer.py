@@ -11,9 +11,7 @@ and AdaDelta::
                    "eps": log_slider("ε (eps)", 1e-10, 1, 1e-10)})          # the live cell
 """
 
-import numbers
 
-import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -22,7 +20,7 @@ from .plot import color as optimizer_color
 from .plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
 from .rates import run_with_rates
 
-__all__ = ["rate_figure", "RateExplorer", "rate_explorer"]
+__all__ = ["rate_figure", "rate_explorer"]
 
 
 def _title(trajectory):
@@ -81,32 +79,6 @@ def rate_figure(surface, optimizer, start=None, steps=100, label=None, color=Non
     return fig
 
 
-class RateExplorer(widgets.Explorer):
-    """The widget ``rate_explorer`` returns: an ``Explorer`` drawing ``rate_figure``."""
-
-    def update(self):
-        """Rerun the optimizer with the current slider values and redraw.
-
-        Returns
-        -------
-        ``matplotlib.figure.Figure`` or None
-            The new figure, or None when the optimizer refused the values.
-        """
-        values = self.values()
-        start = (values.pop("x0"), values.pop("y0")) if self._start else None
-        try:
-            optimizer = self._make(**values)
-        except (ValueError, TypeError) as err:
-            self.error = str(err)
-            self._show(f"{type(err).__name__}: {err}")
-            return None
-        self.error = None
-        self.figure = rate_figure(self._surface, optimizer, start=start, steps=self._steps)
-        self.renders += 1
-        self._show(self.figure)
-        return self.figure
-
-
 def rate_explorer(surface, make_optimizer, sliders, steps=100, start=True):
     r"""Sliders for an adaptive optimizer on a surface, with the effective-rate panel.
 
@@ -125,32 +97,8 @@ def rate_explorer(surface, make_optimizer, sliders, steps=100, start=True):
 
     Returns
     -------
-    ``RateExplorer``
+    ``optlib.widgets.Explorer``
+        The surface explorer drawing ``rate_figure``.
     """
-    if not callable(make_optimizer):
-        raise TypeError(f"make_optimizer must be a callable (**values) -> optimizer, got {make_optimizer!r}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    if not isinstance(sliders, dict):
-        raise TypeError(f"sliders must be a dict name -> slider spec, got {type(sliders).__name__}")
-    use_start = start is not False and start is not None
-    if use_start and {"x0", "y0"} & set(sliders):
-        raise ValueError("sliders must not use the names x0, y0: they are the start point")
-    built = {name: widgets._slider(name, spec) for name, spec in sliders.items()}
-    start_sliders = None
-    if use_start:
-        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-        point = surface.start if start is True else np.asarray(start, dtype=float)
-        if point.shape != (2,) or not (x_lo <= point[0] <= x_hi and y_lo <= point[1] <= y_hi):
-            raise ValueError(f"start must be True, False or a point inside {surface.bounds}, got {start!r}")
-        x, y = (float(v) for v in point)
-
-        def slider(lo, hi, value, description):
-            return ipywidgets.FloatSlider(
-                min=lo, max=hi, step=(hi - lo) / 200, value=value, description=description,
-                readout_format=".2f", continuous_update=False,
-                style={"description_width": "initial"}, layout=ipywidgets.Layout(width="340px"))
-
-        start_sliders = {"x0": slider(x_lo, x_hi, x, "start θ₁"),
-                         "y0": slider(y_lo, y_hi, y, "start θ₂")}
-    return RateExplorer(surface, make_optimizer, built, int(steps), start_sliders, None)
+    return widgets.surface_explorer(surface, make_optimizer, sliders, steps=steps, start=start,
+                                    figure=rate_figure)

@@ -22,6 +22,7 @@ import math
 import numbers
 
 import ipywidgets as widgets
+import numpy as np
 from IPython import get_ipython
 from IPython.display import clear_output, display
 from matplotlib.figure import Figure
@@ -210,12 +211,14 @@ class Explorer(widgets.VBox):
         ``ValueError`` or ``TypeError`` message), shown instead of the figure.
     """
 
-    def __init__(self, surface, make_optimizer, sliders, steps, start, schedule):
+    def __init__(self, surface, make_optimizer, sliders, steps, start, schedule,
+                 figure=None):
         self._surface = surface
         self._make = make_optimizer
         self._steps = steps
         self._schedule = schedule
         self._start = start
+        self._figure = figure or explorer_figure
         self.figure = None
         self.error = None
         self.renders = 0
@@ -258,8 +261,10 @@ class Explorer(widgets.VBox):
             self._show(f"{type(err).__name__}: {err}")
             return None
         self.error = None
-        self.figure = explorer_figure(self._surface, optimizer, start=start, steps=self._steps,
-                                      schedule=self._schedule)
+        # A figure function need not know schedules when the explorer has none.
+        extra = {} if self._schedule is None else {"schedule": self._schedule}
+        self.figure = self._figure(self._surface, optimizer, start=start, steps=self._steps,
+                                   **extra)
         self.renders += 1
         self._show(self.figure)
         return self.figure
@@ -282,7 +287,8 @@ Explorer.__signature__ = inspect.Signature(
     list(inspect.signature(Explorer.__init__).parameters.values())[1:])
 
 
-def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, schedule=None):
+def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, schedule=None,
+                     figure=None):
     r"""Sliders for hyper-parameters (and the start point) of one optimizer on a surface.
 
     Every change reruns ``make_optimizer(**slider_values)`` for ``steps`` steps
@@ -301,11 +307,16 @@ def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, sc
         checkbox, or a list of choices for a drop-down.
     steps : int
         Steps per run, >= 1.
-    start : bool
+    start : bool or ``array_like``
         Add two sliders ``x0``, ``y0`` for :math:`\theta_0` within the
-        surface's bounds, starting at ``surface.start``.
+        surface's bounds, starting at ``surface.start`` (``True``) or at the given
+        point; ``False``: no start sliders, every run starts at ``surface.start``.
     schedule : ``callable``, optional
         ``t -> lr`` for every run.
+    figure : ``callable``, optional
+        ``figure(surface, optimizer, start=..., steps=...) -> Figure`` draws each
+        run; default :func:`explorer_figure`. Chapters pass their own (e.g. one with
+        a panel of per-coordinate rates) and keep the same sliders.
 
     Returns
     -------
@@ -318,14 +329,18 @@ def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, sc
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
     if not isinstance(sliders, dict):
         raise TypeError(f"sliders must be a dict name -> slider spec, got {type(sliders).__name__}")
-    reserved = {"x0", "y0"} & set(sliders) if start else set()
+    use_start = start is not False and start is not None
+    reserved = {"x0", "y0"} & set(sliders) if use_start else set()
     if reserved:
         raise ValueError(f"sliders must not use the names {sorted(reserved)}: they are the start point")
     built = {name: _slider(name, spec) for name, spec in sliders.items()}
     start_sliders = None
-    if start:
+    if use_start:
         (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-        x, y = (float(v) for v in surface.start)
+        point = surface.start if start is True else np.asarray(start, dtype=float)
+        if point.shape != (2,) or not (x_lo <= point[0] <= x_hi and y_lo <= point[1] <= y_hi):
+            raise ValueError(f"start must be True, False or a point inside {surface.bounds}, got {start!r}")
+        x, y = (float(v) for v in point)
         start_sliders = {
             "x0": widgets.FloatSlider(min=x_lo, max=x_hi, step=(x_hi - x_lo) / 200, value=x,
                                       description="start θ₁", readout_format=".2f",
@@ -334,4 +349,4 @@ def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, sc
                                       description="start θ₂", readout_format=".2f",
                                       continuous_update=False, style=_STYLE, layout=_layout()),
         }
-    return Explorer(surface, make_optimizer, built, int(steps), start_sliders, schedule)
+    return Explorer(surface, make_optimizer, built, int(steps), start_sliders, schedule, figure)

@@ -1,7 +1,5 @@
 """Specification of optlib.counterexamples: Reddi et al.'s online problem, projected."""
-import math
 
-import numpy as np
 import pytest
 
 from optlib.counterexamples import inverse_sqrt, projected_online, reddi_gradients

@@ -10,10 +10,10 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from optlib.optim import Adagrad, RMSprop  # noqa: E402
-from optlib.rate_explorer import RateExplorer, rate_explorer, rate_figure  # noqa: E402
+from optlib.rate_explorer import rate_explorer, rate_figure  # noqa: E402
 from optlib.rates import run_with_rates  # noqa: E402
 from optlib.surfaces import Quadratic  # noqa: E402
-from optlib.widgets import log_slider  # noqa: E402
+from optlib.widgets import Explorer, log_slider  # noqa: E402
 
 BOWL = Quadratic((1.0, 20.0))
 
@@ -55,7 +55,7 @@ def make_explorer(**kw):
 
 def test_explorer_draws_the_rate_figure_at_start():
     explorer = make_explorer()
-    assert isinstance(explorer, RateExplorer) and explorer.renders == 1
+    assert isinstance(explorer, Explorer) and explorer.renders == 1
     assert len(explorer.figure.axes) == 3
 
 
