@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from . import widgets
 from .adam_family import adam_effective_rate
-from .optim import Adam
+from .optim import Adam, OptimizerWrapper
 from .plot import color as optimizer_color
 from .plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
 from .surfaces import Surface, run
@@ -26,22 +26,15 @@ from .surfaces import Surface, run
 __all__ = ["run_with_adam_rates", "adam_figure", "adam_explorer"]
 
 
-class _Recorder:
+class _Recorder(OptimizerWrapper):
     """Looks like the optimizer to ``run``; records the rate after every step."""
 
     def __init__(self, optimizer):
-        self.optimizer, self.rates = optimizer, []
-
-    @property
-    def lr(self):
-        return self.optimizer.lr
-
-    @lr.setter
-    def lr(self, value):
-        self.optimizer.lr = value
+        super().__init__(optimizer)
+        self.rates = []
 
     def step(self, params, grads):
-        self.optimizer.step(params, grads)
+        super().step(params, grads)
         self.rates.append(adam_effective_rate(self.optimizer, 0).copy())
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.linalg import blas as _blas
 
 __all__ = [
-    "Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta",
+    "Optimizer", "OptimizerWrapper", "SGD", "Adagrad", "RMSprop", "Adadelta",
     "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
 ]
 
@@ -251,6 +251,44 @@ class Optimizer:
         self._signature = None if state_dict["signature"] is None else dict(state_dict["signature"])
         self.state = {k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
                       for k, s in state_dict["state"].items()}
+
+
+class OptimizerWrapper:
+    """An object that stands in for an optimizer and adds something around its step.
+
+    Chapters wrap optimizers to add gradient noise, follow a schedule, or record
+    effective rates and update sizes, and still pass the wrapper to ``optlib.fit`` or
+    ``optlib.run``. This base forwards what those need: ``lr`` (read and set, so
+    schedules work), ``hyper`` (for labels and explorers), and ``step``, which a
+    subclass extends and calls with ``super().step(params, grads)``.
+    """
+
+    def __init__(self, optimizer):
+        if not callable(getattr(optimizer, "step", None)):
+            raise TypeError(f"optimizer must have a step(params, grads) method, "
+                            f"got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+
+    @property
+    def lr(self):
+        """The wrapped optimizer's learning rate :math:`\\eta`."""
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value):
+        self.optimizer.lr = value
+
+    @property
+    def hyper(self):
+        """The wrapped optimizer's hyper-parameters."""
+        return getattr(self.optimizer, "hyper", {})
+
+    def step(self, params, grads):
+        """Step the wrapped optimizer."""
+        self.optimizer.step(params, grads)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.optimizer!r})"
 
 
 # --------------------------------------------------------------------------- SGD

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from .optim import Adadelta, Adagrad, RMSprop
+from .optim import Adadelta, Adagrad, OptimizerWrapper, RMSprop
 from .surfaces import Surface, run
 
 __all__ = ["effective_rate", "RateRecorder", "run_with_rates", "updates", "ema_weights",
@@ -71,7 +71,7 @@ def effective_rate(optimizer, key=0):
         return h["lr"] * np.sqrt(u + eps) / np.sqrt(v + eps)
 
 
-class RateRecorder:
+class RateRecorder(OptimizerWrapper):
     r"""Wraps an optimizer and records its effective rate after every step.
 
     It behaves like the optimizer (``step`` and ``lr``), so it can be passed to
@@ -113,25 +113,17 @@ class RateRecorder:
             raise TypeError(f"reduce must be a callable or None, got {reduce!r}")
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
             raise ValueError(f"every must be an integer >= 1, got {every!r}")
-        self.optimizer, self.key, self.reduce, self.every = optimizer, key, reduce, int(every)
+        super().__init__(optimizer)
+        self.key, self.reduce, self.every = key, reduce, int(every)
         self.step_sizes = bool(step_sizes)
         self._steps, self._rates, self._sizes, self._t = [], [], [], 0
-
-    @property
-    def lr(self):
-        """The wrapped optimizer's learning rate (a schedule may set it)."""
-        return self.optimizer.lr
-
-    @lr.setter
-    def lr(self, value):
-        self.optimizer.lr = value
 
     def step(self, params, grads):
         """One step of the wrapped optimizer, then record its effective rate."""
         recording = (self._t + 1) % self.every == 0
         if recording and self.step_sizes:
             before = np.array(params[self.key], copy=True)
-        self.optimizer.step(params, grads)
+        super().step(params, grads)
         self._t += 1
         if recording:
             rate = effective_rate(self.optimizer, self.key)

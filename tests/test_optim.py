@@ -894,3 +894,22 @@ def test_loading_a_fresh_state_dict_resets_a_stepped_optimizer():
     opt.step(params, [np.ones(3)])
     opt.load_state_dict(fresh)
     assert opt.state == {}
+
+
+# --------------------------------------------------------------------------- wrappers
+
+def test_a_wrapper_forwards_lr_hyper_and_step_to_the_wrapped_optimizer():
+    from optlib.optim import OptimizerWrapper
+    inner = SGD(lr=0.1)
+    wrapper = OptimizerWrapper(inner)
+    wrapper.lr = 0.5
+    assert inner.lr == 0.5 and wrapper.hyper["lr"] == 0.5
+    theta = np.array([1.0])
+    wrapper.step([theta], [np.array([1.0])])
+    assert theta[0] == 0.5
+
+
+def test_a_wrapper_needs_something_with_a_step_method():
+    from optlib.optim import OptimizerWrapper
+    with pytest.raises(TypeError, match="optimizer must have a step"):
+        OptimizerWrapper(object())
