@@ -17,25 +17,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import widgets
-from .adam_family import adam_effective_rate
-from .optim import Adam, OptimizerWrapper
+from .optim import Adam
+from .rates import run_with_rates
 from .plot import color as optimizer_color
 from .plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
-from .surfaces import Surface, run
+from .surfaces import Surface
 
 __all__ = ["run_with_adam_rates", "adam_figure", "adam_explorer"]
-
-
-class _Recorder(OptimizerWrapper):
-    """Looks like the optimizer to ``run``; records the rate after every step."""
-
-    def __init__(self, optimizer):
-        super().__init__(optimizer)
-        self.rates = []
-
-    def step(self, params, grads):
-        super().step(params, grads)
-        self.rates.append(adam_effective_rate(self.optimizer, 0).copy())
 
 
 def run_with_adam_rates(optimizer, surface, start=None, steps=100):
@@ -63,9 +51,7 @@ def run_with_adam_rates(optimizer, surface, start=None, steps=100):
         raise TypeError(f"optimizer must be an optlib Adam or AdamW, got {type(optimizer).__name__}")
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
-    recorder = _Recorder(optimizer)
-    trajectory = run(recorder, surface, start=start, steps=steps)
-    return trajectory, np.array(recorder.rates, dtype=float).reshape(-1, 2)
+    return run_with_rates(optimizer, surface, start=start, steps=steps)
 
 
 def _title(trajectory):

@@ -13,7 +13,8 @@ import numbers
 
 import numpy as np
 
-from .optim import Adadelta, Adagrad, OptimizerWrapper, RMSprop
+from .adam_family import adam_effective_rate
+from .optim import Adadelta, Adagrad, Adam, OptimizerWrapper, RMSprop
 from .surfaces import Surface, run
 
 __all__ = ["effective_rate", "RateRecorder", "run_with_rates", "updates", "ema_weights",
@@ -32,14 +33,17 @@ def effective_rate(optimizer, key=0):
       :math:`\sqrt{v_t - \bar g_t^2}`), the rate step :math:`t` applied to
       :math:`g_t` (with momentum, the rate at which :math:`g_t` enters the buffer);
     * ``Adadelta``: :math:`\eta\,\sqrt{u_t + \epsilon} / \sqrt{v_t + \epsilon}`, the
-      rate the next step would apply to a gradient of the current RMS size.
+      rate the next step would apply to a gradient of the current RMS size;
+    * ``Adam`` and its subclasses: :math:`\eta / (\sqrt{\hat v_t} + \epsilon)`
+      (``optlib.adam_family.adam_effective_rate``), the rate that multiplies
+      :math:`\hat m_t`.
 
     A coordinate that has had no gradient yet (AdaGrad's :math:`G = 0`) gets
     :math:`\eta/\epsilon`: huge, but it multiplies a zero gradient.
 
     Parameters
     ----------
-    optimizer : ``Adagrad``, ``RMSprop`` or ``Adadelta``
+    optimizer : ``Adagrad``, ``RMSprop``, ``Adadelta`` or ``Adam``
         An optlib optimizer (``optlib.optim``).
     key : int or str
         Which parameter array: its index in the ``params`` list or its name in the
@@ -50,13 +54,15 @@ def effective_rate(optimizer, key=0):
     ``ndarray``
         Same shape as the parameter array.
     """
-    if not isinstance(optimizer, (Adagrad, RMSprop, Adadelta)):
-        raise TypeError("optimizer must be an optlib Adagrad, RMSprop or Adadelta, "
+    if not isinstance(optimizer, (Adagrad, RMSprop, Adadelta, Adam)):
+        raise TypeError("optimizer must be an optlib Adagrad, RMSprop, Adadelta or Adam, "
                         f"got {type(optimizer).__name__}")
     state = optimizer.state.get(key)
     if state is None:
         known = sorted(map(str, optimizer.state)) or "none yet (no step taken)"
         raise KeyError(f"no state for key {key!r}; the optimizer has state for {known}")
+    if isinstance(optimizer, Adam):
+        return adam_effective_rate(optimizer, key)
     h = optimizer.hyper
     with np.errstate(divide="ignore", invalid="ignore"):
         if isinstance(optimizer, Adagrad):
@@ -106,8 +112,8 @@ class RateRecorder(OptimizerWrapper):
     """
 
     def __init__(self, optimizer, key=0, reduce=None, every=1, step_sizes=False):
-        if not isinstance(optimizer, (Adagrad, RMSprop, Adadelta)):
-            raise TypeError("optimizer must be an optlib Adagrad, RMSprop or Adadelta, "
+        if not isinstance(optimizer, (Adagrad, RMSprop, Adadelta, Adam)):
+            raise TypeError("optimizer must be an optlib Adagrad, RMSprop, Adadelta or Adam, "
                             f"got {type(optimizer).__name__}")
         if reduce is not None and not callable(reduce):
             raise TypeError(f"reduce must be a callable or None, got {reduce!r}")

@@ -63,8 +63,6 @@ def test_effective_rate_reads_a_named_parameter():
 def test_effective_rate_needs_an_adaptive_optimizer_with_state():
     with pytest.raises(TypeError):
         effective_rate(SGD(lr=0.1))
-    with pytest.raises(TypeError):
-        effective_rate(Adam())
     with pytest.raises(KeyError, match="no step taken"):
         effective_rate(Adagrad())
 
@@ -214,3 +212,10 @@ def test_moving_average_helpers_reject_alpha_outside_0_1(alpha):
     for f in (lambda: ema_weights(alpha, 3), lambda: ema_window(alpha), lambda: half_life(alpha)):
         with pytest.raises(ValueError):
             f()
+
+
+def test_effective_rate_of_adam_is_its_rate_before_the_momentum():
+    from optlib.adam_family import adam_effective_rate
+    optimizer = Adam(lr=0.1)
+    optimizer.step([np.zeros(2)], [np.array([1.0, 3.0])])
+    assert np.array_equal(effective_rate(optimizer), adam_effective_rate(optimizer))
