@@ -13,7 +13,7 @@ from . import (data, gradcheck, losses, nn, optim, plot, schedules, show, surfac
 from . import batchnorm, bn_probes, curriculum, fit_explorer
 from . import momentum_forms, momentum_probes, quadratic_theory
 from . import problems, rate_explorer, rates
-from . import adam_explorer, adam_family, counterexamples
+from . import adam_explorer, adam_family, counterexamples, race
 from . import callbacks, diagnostics, implicit_regularization, lr_finder, noise, scheduled, search
 from .optim import (Optimizer, SGD, Adagrad, RMSprop, Adadelta,
                     Adam, AdamW, Adamax, NAdam, RAdam)
