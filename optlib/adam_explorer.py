@@ -20,7 +20,7 @@ from . import widgets
 from .optim import Adam
 from .rates import run_with_rates
 from .plot import color as optimizer_color
-from .plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
+from .plot import contour, display_name, loss_curves, plot_trajectory
 from .surfaces import Surface
 
 __all__ = ["run_with_adam_rates", "adam_figure", "adam_explorer"]
@@ -52,14 +52,6 @@ def run_with_adam_rates(optimizer, surface, start=None, steps=100):
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
     return run_with_rates(optimizer, surface, start=start, steps=steps)
-
-
-def _title(trajectory):
-    t = diverged_at(trajectory)
-    if t is not None:
-        return f"diverged at step {t}"
-    gap = float(trajectory.losses[-1]) - float(trajectory.min_value)
-    return f"$L - L^\\star$ = {gap:.2g} after {len(trajectory.losses) - 1} steps"
 
 
 def _label(optimizer):
@@ -104,7 +96,7 @@ def adam_figure(surface, optimizer, start=None, steps=100, label=None, color=Non
     plot_trajectory(ax_map, trajectory, label, color=color)
     ax_map.set_title("path", fontsize=10)
     loss_curves({label: trajectory}, ax=ax_loss, legend=False, colors={label: color})
-    ax_loss.set_title(_title(trajectory), fontsize=10)
+    ax_loss.set_title(widgets._summary(None, trajectory), fontsize=10)
     t = np.arange(1, len(rates) + 1)
     for i, style in enumerate(("-", "--")):
         ok = np.isfinite(rates[:, i]) & (rates[:, i] > 0)

@@ -17,18 +17,10 @@ from matplotlib.figure import Figure
 
 from . import widgets
 from .plot import color as optimizer_color
-from .plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
+from .plot import contour, display_name, loss_curves, plot_trajectory
 from .rates import run_with_rates
 
 __all__ = ["rate_figure", "rate_explorer"]
-
-
-def _title(trajectory):
-    t = diverged_at(trajectory)
-    if t is not None:
-        return f"diverged at step {t}"
-    gap = float(trajectory.losses[-1]) - float(trajectory.min_value)
-    return f"$L - L^\\star$ = {gap:.2g} after {len(trajectory.losses) - 1} steps"
 
 
 def rate_figure(surface, optimizer, start=None, steps=100, label=None, color=None,
@@ -67,7 +59,7 @@ def rate_figure(surface, optimizer, start=None, steps=100, label=None, color=Non
     plot_trajectory(ax_map, trajectory, label, color=color)
     ax_map.set_title(label, fontsize=10)
     loss_curves({label: trajectory}, ax=ax_loss, legend=False, colors={label: color})
-    ax_loss.set_title(_title(trajectory), fontsize=10)
+    ax_loss.set_title(widgets._summary(None, trajectory), fontsize=10)
     t = np.arange(1, len(rates) + 1)
     for i, style in enumerate(("-", "--")):
         ok = np.isfinite(rates[:, i]) & (rates[:, i] > 0)

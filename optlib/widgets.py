@@ -124,9 +124,11 @@ def _summary(label, trajectory):
     """One line for the loss panel: the final gap, or the step of divergence."""
     t = diverged_at(trajectory)
     if t is not None:
-        return f"{label}: diverged at step {t}"
-    gap = float(trajectory.losses[-1]) - float(trajectory.min_value)
-    return f"{label}: $L - L^\\star$ = {gap:.2g} after {len(trajectory.losses) - 1} steps"
+        text = f"diverged at step {t}"
+    else:
+        gap = float(trajectory.losses[-1]) - float(trajectory.min_value)
+        text = f"$L - L^\\star$ = {gap:.2g} after {len(trajectory.losses) - 1} steps"
+    return f"{label}: {text}" if label else text
 
 
 def _hyper_text(optimizer):
