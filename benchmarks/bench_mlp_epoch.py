@@ -8,7 +8,7 @@ pixels, 10 classes). The model is Linear(784, 256), ReLU, Linear(256, 10) with
 softmax cross-entropy, trained by Adam (lr 1e-3, torch defaults) in mini-batches of
 128, reshuffled every epoch, float32 throughout.
 
-* optlib: ``optlib.train.fit``; the epoch time is fit's training clock (the
+* optlib: ``optlib.train.loop.fit``; the epoch time is fit's training clock (the
   per-epoch evaluation is excluded).
 * PyTorch (only when ``import torch`` works; it is not a dependency of the course):
   the same model, initial weights, data order and loop -- index a batch, forward,
@@ -35,10 +35,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from optlib.data import make_digits
-from optlib.losses import softmax_cross_entropy
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP
 from optlib.optim import Adam
-from optlib.train import fit
+from optlib.train.loop import fit
 
 SIZES = (784, 256, 10)
 BATCH, LR = 128, 1e-3

@@ -1,24 +1,24 @@
 """optlib: the NumPy library of the course *Optimization for Deep Learning*.
 
 Everything a chapter computes comes from here, so the code the book shows is the code
-that made its figures. Optimizers follow ``torch.optim`` (names, defaults, update rules);
-layers follow ``torch.nn`` (names, weight layout).
+that made its figures. The layout follows PyTorch's, so what a reader finds here is
+where they will look for it in ``torch``:
 
-The core: ``optim``, ``schedules``, ``surfaces``, ``nn``, ``losses``, ``data``, ``train``,
-``plot``, ``widgets``, ``show``, ``timing``, ``gradcheck``. The other modules hold what one
-chapter needs (theory, probes, explorers), each tested like the core.
+* ``optlib.optim`` — the optimizers of ``torch.optim`` (names, defaults, update rules),
+  learning-rate schedules, optimizer wrappers, the book's registry of optimizer names;
+* ``optlib.nn`` — layers with hand-written backward passes, initializers, losses,
+  gradient checks (names and weight layout of ``torch.nn``);
+* ``optlib.data`` — datasets; ``optlib.surfaces`` — 2-D test problems and ``run``;
+* ``optlib.train`` — the training loop, callbacks, the learning-rate range test, search;
+* ``optlib.viz`` — the book's figure style, plots, animations and explorers;
+* ``optlib.lab`` — what only one chapter needs, one module per chapter. The library
+  never imports it, and ``import optlib`` does not load it (nor ipywidgets).
 """
-from . import (data, gradcheck, losses, nn, optim, plot, schedules, show, surfaces, timing,
-               train, widgets)
-from . import batchnorm, bn_probes, curriculum, fit_explorer
-from . import momentum_forms, momentum_probes, quadratic_theory
-from . import problems, rate_explorer, rates
-from . import adam_explorer, adam_family, counterexamples, race
-from . import callbacks, diagnostics, implicit_regularization, lr_finder, noise, scheduled, search
-from .optim import (Optimizer, SGD, Adagrad, RMSprop, Adadelta,
-                    Adam, AdamW, Adamax, NAdam, RAdam)
-from .surfaces import (Surface, Quadratic, Rosenbrock, Beale, Saddle, Valley, Himmelblau,
-                       LeastSquares, Trajectory, run)
-from .train import History, fit, evaluate
+from optlib import data, nn, optim, surfaces, train
+from optlib.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, Optimizer,
+                          RAdam, RMSprop)
+from optlib.surfaces import (Beale, Himmelblau, LeastSquares, Quadratic, Rosenbrock, Saddle,
+                             Surface, Trajectory, Valley, run)
+from optlib.train import History, evaluate, fit
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Specification of optlib.adam_explorer: path, loss and per-coordinate rate of Adam."""
+"""Specification of optlib.lab.ch05_adam: path, loss and per-coordinate rate of Adam."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,11 +7,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from optlib.adam_explorer import adam_explorer, adam_figure, run_with_adam_rates  # noqa: E402
-from optlib.adam_family import adam_effective_rate  # noqa: E402
+from optlib.lab.ch05_adam import adam_explorer, adam_figure, run_with_adam_rates  # noqa: E402
+from optlib.lab.ch05_adam import adam_effective_rate  # noqa: E402
 from optlib.optim import SGD, Adam  # noqa: E402
 from optlib.surfaces import Quadratic  # noqa: E402
-from optlib.widgets import Explorer, log_slider  # noqa: E402
+from optlib.viz.explorer import Explorer, log_slider  # noqa: E402
 
 
 def test_rates_are_recorded_after_every_step():

@@ -1,10 +1,10 @@
-"""Specification of optlib.adam_family: what Adam's family does, read off step by step."""
+"""Specification of optlib.lab.ch05_adam: what Adam's family does, read off step by step."""
 import math
 
 import numpy as np
 import pytest
 
-from optlib.adam_family import (AdamEpsHat, adam_effective_rate, constant_gradient_step,
+from optlib.lab.ch05_adam import (AdamEpsHat, adam_effective_rate, constant_gradient_step,
                                 epsilon_hat_to_eps, nadam_momentum, radam_rectifier, radam_rho,
                                 replay)
 from optlib.optim import SGD, Adam, AdamW, NAdam, RAdam

@@ -1,4 +1,4 @@
-"""optlib.batchnorm.BatchNorm1d agrees with torch.nn.BatchNorm1d: forward, backward, running stats.
+"""optlib.nn.batchnorm.BatchNorm1d agrees with torch.nn.BatchNorm1d: forward, backward, running stats.
 
 torch is not a dependency of the course, so this file is skipped where it is not
 installed. To run it: make a throwaway venv with ``pip install torch==2.13.0 -e .``
@@ -7,8 +7,8 @@ and ``python -m pytest tests/test_against_torch_batchnorm.py``.
 import numpy as np
 import pytest
 
-from optlib.batchnorm import BatchNorm1d, bn_mlp
-from optlib.losses import softmax_cross_entropy
+from optlib.nn.batchnorm import BatchNorm1d, bn_mlp
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import Linear
 from optlib.optim import SGD
 

@@ -1,15 +1,15 @@
-"""Specification of optlib.batchnorm: BatchNorm1d as torch.nn.BatchNorm1d, NoisyShift, bn_mlp."""
+"""Specification of optlib.nn.batchnorm: BatchNorm1d as torch.nn.BatchNorm1d, NoisyShift, bn_mlp."""
 
 import numpy as np
 import pytest
 
-from optlib import gradcheck
-from optlib.batchnorm import (BatchNorm1d, NoisyShift, batchnorm_layers, bn_mlp, frozen_running_stats,
+from optlib.nn import gradcheck
+from optlib.nn.batchnorm import (BatchNorm1d, NoisyShift, batchnorm_layers, bn_mlp, frozen_running_stats,
                               scaled_he)
-from optlib.losses import softmax_cross_entropy
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import Linear, ReLU, Sequential, init_he
 from optlib.optim import SGD
-from optlib.train import fit
+from optlib.train.loop import fit
 
 TOL = 1e-7
 

@@ -1,15 +1,15 @@
-"""Specification of optlib.bn_probes: recording layer inputs, probing the loss along the gradient."""
+"""Specification of optlib.lab.ch08_batch_norm: recording layer inputs, probing the loss along the gradient."""
 
 import numpy as np
 import pytest
 
-from optlib.batchnorm import BatchNorm1d, batchnorm_layers, bn_mlp, scaled_he
-from optlib.bn_probes import (InputRecorder, batch_dependence, evaluate_train_mode, layer_output_std,
+from optlib.nn.batchnorm import BatchNorm1d, batchnorm_layers, bn_mlp, scaled_he
+from optlib.lab.ch08_batch_norm import (InputRecorder, batch_dependence, evaluate_train_mode, layer_output_std,
                               loss_along_gradient)
-from optlib.losses import mse, softmax_cross_entropy
+from optlib.nn.losses import mse, softmax_cross_entropy
 from optlib.nn import MLP, Linear, Sequential
 from optlib.optim import SGD
-from optlib.train import evaluate, fit
+from optlib.train.loop import evaluate, fit
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,14 @@
-"""Specification of optlib.callbacks: early stopping with patience, and extra evaluations."""
+"""Specification of optlib.train.callbacks: early stopping with patience, and extra evaluations."""
 
 import numpy as np
 import pytest
 
-from optlib.callbacks import EarlyStopping, Evaluate, stopping_point
+from optlib.train.callbacks import EarlyStopping, Evaluate, stopping_point
 from optlib.data import make_blobs
-from optlib.losses import softmax_cross_entropy
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP
 from optlib.optim import SGD
-from optlib.train import evaluate, fit
+from optlib.train.loop import evaluate, fit
 
 CURVE = [1.0, 0.8, 0.7, 0.75, 0.72, 0.71, 0.9, 0.95, 0.6, 1.0]   # best at epoch 3, then 9
 

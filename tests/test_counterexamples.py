@@ -1,8 +1,8 @@
-"""Specification of optlib.counterexamples: Reddi et al.'s online problem, projected."""
+"""Specification of optlib.lab.ch05_adam: Reddi et al.'s online problem, projected."""
 
 import pytest
 
-from optlib.counterexamples import inverse_sqrt, projected_online, reddi_gradients
+from optlib.lab.ch05_adam import inverse_sqrt, projected_online, reddi_gradients
 from optlib.optim import SGD, Adam
 
 

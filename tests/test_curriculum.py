@@ -1,17 +1,17 @@
-"""Specification of optlib.curriculum: pacing, difficulty, orderings and ordered training."""
+"""Specification of optlib.lab.ch07_shuffling_curriculum: pacing, difficulty, orderings and ordered training."""
 
 import math
 
 import numpy as np
 import pytest
 
-from optlib import curriculum as cur
-from optlib.batchnorm import bn_mlp
+from optlib.lab import ch07_shuffling_curriculum as cur
+from optlib.nn.batchnorm import bn_mlp
 from optlib.data import make_blobs
-from optlib.losses import softmax_cross_entropy
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP
 from optlib.optim import SGD, Adam
-from optlib.train import fit
+from optlib.train.loop import fit
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,15 @@
-"""Specification of optlib.diagnostics: per-layer update ratios, gradient norms, dead ReLUs."""
+"""Specification of optlib.train.diagnostics: per-layer update ratios, gradient norms, dead ReLUs."""
 
 import numpy as np
 import pytest
 
 from optlib.data import make_blobs
-from optlib.diagnostics import DeadReLUs, UpdateMonitor, dead_relu_fraction
-from optlib.losses import softmax_cross_entropy
+from optlib.train.diagnostics import DeadReLUs, UpdateMonitor, dead_relu_fraction
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP, Linear
 from optlib.optim import SGD
-from optlib.schedules import constant
-from optlib.train import fit
+from optlib.optim.lr_scheduler import constant
+from optlib.train.loop import fit
 
 
 def test_plain_sgd_ratio_is_lr_times_gradient_norm_over_weight_norm():

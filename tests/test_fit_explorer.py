@@ -1,11 +1,11 @@
-"""Specification of optlib.fit_explorer: sliders that rerun small training runs."""
+"""Specification of optlib.lab.ch07_shuffling_curriculum: sliders that rerun small training runs."""
 
 import matplotlib
 import numpy as np
 import pytest
 
 from optlib.data import Dataset, make_blobs
-from optlib.fit_explorer import (BN_COLORS, ORDER_COLORS, batchnorm_explorer, batchnorm_figure,
+from optlib.lab.ch07_shuffling_curriculum import (BN_COLORS, ORDER_COLORS, batchnorm_explorer, batchnorm_figure,
                                  curriculum_explorer, curriculum_figure, figure_explorer)
 
 matplotlib.use("Agg")

@@ -1,10 +1,10 @@
-"""Specification of optlib.implicit_regularization: early-stopped GD vs. ridge on least squares."""
+"""Specification of optlib.lab.ch09_early_stopping_noise: early-stopped GD vs. ridge on least squares."""
 
 import numpy as np
 import pytest
 
 from optlib.data import linear_regression
-from optlib.implicit_regularization import (equivalent_alpha, gd_filter, gd_iterate, ridge,
+from optlib.lab.ch09_early_stopping_noise import (equivalent_alpha, gd_filter, gd_iterate, ridge,
                                             ridge_filter)
 from optlib.optim import SGD
 

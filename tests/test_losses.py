@@ -1,12 +1,12 @@
-"""Specification of optlib.losses: each loss returns (batch-mean loss, its gradient)."""
+"""Specification of optlib.nn.losses: each loss returns (batch-mean loss, its gradient)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from optlib.gradcheck import check_loss, numerical_grad, rel_error
-from optlib.losses import accuracy, mse, softmax, softmax_cross_entropy
+from optlib.nn.gradcheck import check_loss, numerical_grad, rel_error
+from optlib.nn.losses import accuracy, mse, softmax, softmax_cross_entropy
 
 
 def test_mse_by_hand():

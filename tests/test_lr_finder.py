@@ -1,14 +1,14 @@
-"""Specification of optlib.lr_finder: the learning-rate range test."""
+"""Specification of optlib.train.lr_finder: the learning-rate range test."""
 
 import numpy as np
 import pytest
 
 from optlib.data import make_blobs
-from optlib.losses import softmax_cross_entropy
-from optlib.lr_finder import exponential_rates, range_test, smooth, suggest
+from optlib.nn.losses import softmax_cross_entropy
+from optlib.train.lr_finder import exponential_rates, range_test, smooth, suggest
 from optlib.nn import MLP
 from optlib.optim import SGD, Adam
-from optlib.train import fit
+from optlib.train.loop import fit
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
-"""Specification of optlib.momentum_forms: the papers' forms of momentum, against PyTorch's."""
+"""Specification of optlib.lab.ch02_momentum: the papers' forms of momentum, against PyTorch's."""
 import numpy as np
 import pytest
 
-import optlib.momentum_forms as mf
+import optlib.lab.ch02_momentum as mf
 from optlib.optim import SGD
 from optlib.surfaces import Quadratic, Rosenbrock, run
 

@@ -1,10 +1,11 @@
-"""Specification of optlib.momentum_probes: the noise left in momentum's buffer."""
+"""Specification of optlib.lab.ch02_momentum: the noise left in momentum's buffer."""
 import numpy as np
 import pytest
 
-from optlib import losses, nn
+from optlib import nn
+from optlib.nn import losses
 from optlib.data import make_blobs
-from optlib.momentum_probes import buffer_noise
+from optlib.lab.ch02_momentum import buffer_noise
 
 X, Y = make_blobs(n=600, centers=3, std=1.5, seed=0)
 

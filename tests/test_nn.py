@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from optlib import gradcheck
-from optlib.losses import mse, softmax_cross_entropy
+from optlib.nn import gradcheck
+from optlib.nn.losses import mse, softmax_cross_entropy
 from optlib.nn import (MLP, Linear, ReLU, Sequential, Sigmoid, Tanh, init_glorot, init_he,
                        init_normal, init_zeros)
 

@@ -1,4 +1,4 @@
-"""Specification of optlib.noise: annealed Gaussian gradient noise as an optimizer wrapper."""
+"""Specification of optlib.optim.noise: annealed Gaussian gradient noise as an optimizer wrapper."""
 
 import math
 
@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from optlib.data import make_blobs
-from optlib.losses import softmax_cross_entropy
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP
-from optlib.noise import GradientNoise, noise_spread, noise_variance
+from optlib.optim.noise import GradientNoise, noise_spread, noise_variance
 from optlib.optim import SGD, Adam
-from optlib.schedules import step_decay
-from optlib.train import fit
+from optlib.optim.lr_scheduler import step_decay
+from optlib.train.loop import fit
 
 
 def test_variance_follows_eta_over_one_plus_t_to_the_gamma():

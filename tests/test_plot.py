@@ -1,4 +1,4 @@
-"""Specification of optlib.plot: the book's colours, figure style and plots."""
+"""Specification of optlib.viz.plot: the book's colours, figure style and plots."""
 
 import matplotlib
 
@@ -14,7 +14,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from optlib import plot  # noqa: E402
+from optlib.viz import plot  # noqa: E402
 from optlib.optim import SGD, Adagrad, Adam, Adamax, RMSprop  # noqa: E402
 from optlib.surfaces import Quadratic, Rosenbrock, Saddle, Trajectory, run  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Specification of optlib.problems: a sparse-feature regression and rescaled surfaces."""
+"""Specification of optlib.lab.ch03_adagrad: a sparse-feature regression and rescaled surfaces."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from optlib.optim import SGD, Adadelta
-from optlib.problems import Rescaled, sparse_features, zipf_frequencies
+from optlib.lab.ch03_adagrad import Rescaled, sparse_features, zipf_frequencies
 from optlib.surfaces import Quadratic, Rosenbrock, run
 
 

@@ -1,10 +1,10 @@
-"""Specification of optlib.quadratic_theory: closed-form rates on quadratics, and their measurement."""
+"""Specification of optlib.lab.ch02_momentum: closed-form rates on quadratics, and their measurement."""
 import math
 
 import numpy as np
 import pytest
 
-import optlib.quadratic_theory as th
+import optlib.lab.ch02_momentum as th
 from optlib.optim import SGD
 from optlib.surfaces import Quadratic, run
 

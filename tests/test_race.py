@@ -1,11 +1,13 @@
-"""optlib.race: the twelve entrants, the learning-rate sweep and its rule, races, figures."""
+"""optlib.lab.ch06_comparing_optimizers: the twelve entrants, the learning-rate sweep and its rule, races, figures."""
 import math
 import warnings
 
 import numpy as np
 import pytest
 
-from optlib import optim, plot, race
+from optlib import optim
+from optlib.viz import plot
+from optlib.lab import ch06_comparing_optimizers as race
 from optlib.surfaces import Beale, Quadratic, Saddle
 
 

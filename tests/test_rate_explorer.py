@@ -1,4 +1,4 @@
-"""Specification of optlib.rate_explorer: the explorer with an effective-rate panel."""
+"""Specification of optlib.lab.ch03_adagrad: the explorer with an effective-rate panel."""
 
 import matplotlib
 
@@ -10,10 +10,10 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from optlib.optim import Adagrad, RMSprop  # noqa: E402
-from optlib.rate_explorer import rate_explorer, rate_figure  # noqa: E402
-from optlib.rates import run_with_rates  # noqa: E402
+from optlib.lab.ch03_adagrad import rate_explorer, rate_figure  # noqa: E402
+from optlib.lab.ch03_adagrad import run_with_rates  # noqa: E402
 from optlib.surfaces import Quadratic  # noqa: E402
-from optlib.widgets import Explorer, log_slider  # noqa: E402
+from optlib.viz.explorer import Explorer, log_slider  # noqa: E402
 
 BOWL = Quadratic((1.0, 20.0))
 

@@ -1,16 +1,17 @@
-"""Specification of optlib.rates: effective per-coordinate rates and moving-average weights."""
+"""Specification of optlib.lab.ch03_adagrad: effective per-coordinate rates and moving-average weights."""
 
 import math
 
 import numpy as np
 import pytest
 
-from optlib import losses, nn
+from optlib import nn
+from optlib.nn import losses
 from optlib.optim import SGD, Adadelta, Adagrad, Adam, RMSprop
-from optlib.rates import (RateRecorder, effective_rate, ema_weights, ema_window, half_life,
+from optlib.lab.ch03_adagrad import (RateRecorder, effective_rate, ema_weights, ema_window, half_life,
                           run_with_rates, updates)
 from optlib.surfaces import Quadratic, run
-from optlib.train import fit
+from optlib.train.loop import fit
 
 RNG = np.random.default_rng(0)
 GRADS = [RNG.normal(size=3) for _ in range(5)]
@@ -215,7 +216,7 @@ def test_moving_average_helpers_reject_alpha_outside_0_1(alpha):
 
 
 def test_effective_rate_of_adam_is_its_rate_before_the_momentum():
-    from optlib.adam_family import adam_effective_rate
+    from optlib.lab.ch05_adam import adam_effective_rate
     optimizer = Adam(lr=0.1)
     optimizer.step([np.zeros(2)], [np.array([1.0, 3.0])])
     assert np.array_equal(effective_rate(optimizer), adam_effective_rate(optimizer))

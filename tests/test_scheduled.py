@@ -1,15 +1,15 @@
-"""Specification of optlib.scheduled: named schedule shapes and a self-scheduling optimizer."""
+"""Specification of optlib.optim.scheduled: named schedule shapes and a self-scheduling optimizer."""
 
 import numpy as np
 import pytest
 
 from optlib.data import make_blobs
-from optlib.losses import softmax_cross_entropy
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP
 from optlib.optim import SGD
-from optlib.scheduled import SHAPES, Scheduled, make_schedule
-from optlib.schedules import cosine
-from optlib.train import fit
+from optlib.optim.scheduled import SHAPES, Scheduled, make_schedule
+from optlib.optim.lr_scheduler import cosine
+from optlib.train.loop import fit
 
 T = 300
 

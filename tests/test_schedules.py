@@ -1,4 +1,4 @@
-"""Specification of optlib.schedules: learning rate as a pure function of the step."""
+"""Specification of optlib.optim.lr_scheduler: learning rate as a pure function of the step."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from optlib.optim import SGD, Adam
-from optlib.schedules import (LRScheduler, apply, constant, cosine, exponential, inverse_time,
+from optlib.optim.lr_scheduler import (LRScheduler, apply, constant, cosine, exponential, inverse_time,
                               step_decay, warmup)
 
 

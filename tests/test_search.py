@@ -1,11 +1,11 @@
-"""Specification of optlib.search: grid and random search with the same budget."""
+"""Specification of optlib.train.search: grid and random search with the same budget."""
 
 import math
 
 import numpy as np
 import pytest
 
-from optlib.search import grid_search, log_uniform, random_search
+from optlib.train.search import grid_search, log_uniform, random_search
 
 
 def bowl(lr, wd=0.0):

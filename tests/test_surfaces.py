@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from optlib.optim import SGD
-from optlib.schedules import constant, step_decay
+from optlib.optim.lr_scheduler import constant, step_decay
 from optlib.surfaces import (Beale, Himmelblau, Quadratic, Rosenbrock, Saddle, Surface,
                              Trajectory, Valley, run)
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from optlib.losses import softmax_cross_entropy
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP
 from optlib.timing import best_time, neighbour_ratios, time_per_example
 

@@ -1,4 +1,4 @@
-"""Specification of optlib.train.fit: batch / stochastic / mini-batch training with a history."""
+"""Specification of optlib.train.loop.fit: batch / stochastic / mini-batch training with a history."""
 
 import math
 import warnings
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from optlib.data import linear_regression, make_blobs
-from optlib.losses import mse, softmax_cross_entropy
+from optlib.nn.losses import mse, softmax_cross_entropy
 from optlib.nn import MLP, Linear
 from optlib.optim import SGD, Adam
-from optlib.train import evaluate, fit
+from optlib.train.loop import evaluate, fit
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +244,7 @@ def test_eval_every_records_evaluations_within_an_epoch():
 
 
 def test_gradient_of_the_whole_set_is_the_mean_of_per_example_gradients():
-    from optlib.train import gradient
+    from optlib.train.loop import gradient
     X, y = make_blobs(n=12, centers=3, seed=0)
     model = MLP([2, 4, 3], seed=0, dtype=np.float64)
     full = gradient(model, softmax_cross_entropy, X, y)

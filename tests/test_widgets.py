@@ -1,4 +1,4 @@
-"""Specification of optlib.widgets: explorers that work with and without a display."""
+"""Specification of optlib.viz.explorer: explorers that work with and without a display."""
 
 import matplotlib
 
@@ -10,10 +10,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from optlib import plot  # noqa: E402
+from optlib.viz import plot  # noqa: E402
 from optlib.optim import SGD, Adam  # noqa: E402
 from optlib.surfaces import Quadratic, Rosenbrock  # noqa: E402
-from optlib.widgets import Explorer, explorer_figure, log_slider, surface_explorer  # noqa: E402
+from optlib.viz.explorer import Explorer, explorer_figure, log_slider, surface_explorer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from .losses import accuracy
+from optlib.nn.losses import accuracy
 
 __all__ = ["History", "fit", "evaluate", "gradient"]
 

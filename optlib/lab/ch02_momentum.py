@@ -1,52 +1,265 @@
-r"""What theory predicts for gradient descent and momentum on a quadratic, and how to measure it.
+r"""Momentum as the papers write it: the classical velocity form and Nesterov's look-ahead.
 
-On :math:`L(\theta) = \tfrac12\theta^\top A\theta` every method of chapter 2 is a linear
-recurrence, and along each eigenvector of :math:`A` (eigenvalue :math:`\lambda`) it
-decouples into a scalar one:
+``optlib.SGD`` follows PyTorch, which stores a buffer of accumulated *gradients*
+:math:`b_t` and multiplies it by the learning rate at each step. The papers store a
+*velocity* :math:`v_t`, a step already scaled by :math:`\eta`:
 
-* gradient descent, :math:`e_t = (1-\eta\lambda)\,e_{t-1}`;
-* heavy-ball momentum (Polyak 1964), :math:`e_t = (1+\beta-\eta\lambda)\,e_{t-1} - \beta\,e_{t-2}`;
-* Nesterov momentum (Sutskever et al. 2013 form),
-  :math:`e_t = (1+\beta)(1-\eta\lambda)\,e_{t-1} - \beta(1-\eta\lambda)\,e_{t-2}`.
+* heavy ball (Polyak 1964):
+  :math:`v_t = \beta v_{t-1} - \eta_t g_t,\ \theta_t = \theta_{t-1} + v_t`;
+* Nesterov's accelerated gradient in the form of Sutskever et al. (2013): the same,
+  with the gradient taken at the look-ahead point,
+  :math:`g_t = \nabla L(\theta_{t-1} + \beta v_{t-1})`.
 
-A two-term recurrence :math:`e_t = a\,e_{t-1} - c\,e_{t-2}` shrinks the error, in the
-long run, by the larger root modulus of :math:`z^2 - a z + c` per step: its **rate**.
-The rate of a method on a quadratic is the largest rate over the eigenvalues. The
-functions here give these rates in closed form (``*_rate``), the best settings
-(``*_optimal``), the stability region, and the tools that measure a rate from a run
-(:func:`measured_rate`, :func:`steps_to_shrink`), so that a chapter can check one
-against the other.
+These reference versions exist so that a chapter can check, number for number, that
+PyTorch's forms are the same algorithms (:math:`v_t = -\eta b_t` while :math:`\eta` is
+constant; PyTorch's Nesterov iterates are the look-ahead points
+:math:`\theta_t + \beta v_t`). They take a gradient *function*, not a gradient,
+because the look-ahead form needs the gradient at a point other than the parameters:
+the reason frameworks, whose ``step`` only sees the gradient at the parameters, use
+the change of variables instead.
 
-All rates are per step, for the distance to the minimum :math:`\|\theta_t-\theta^\star\|`;
-the loss gap shrinks by the square of the rate.
+Formerly ``momentum_probes``: What momentum does to the noise of mini-batch gradients, measured on a network.
+
+Formerly ``quadratic_theory``: What theory predicts for gradient descent and momentum on a quadratic, and how to measure it.
 """
-
 from __future__ import annotations
 
 import math
 import numbers
-
+from dataclasses import dataclass
 import numpy as np
+from optlib.optim import SGD
+from optlib.train.loop import gradient
 
 __all__ = [
-    "condition_number",
-    "gd_rate",
-    "gd_optimal",
-    "heavy_ball_rate",
-    "heavy_ball_optimal",
-    "heavy_ball_stable",
-    "critical_momentum",
-    "nesterov_rate",
-    "nesterov_standard",
-    "distances",
-    "eigen_coordinates",
-    "measured_rate",
-    "steps_to_shrink",
-    "predicted_steps",
-    "measure",
+    'VelocityRun',
+    'heavy_ball',
+    'nesterov_lookahead',
+    'buffer_noise',
+    'condition_number',
+    'gd_rate',
+    'gd_optimal',
+    'heavy_ball_rate',
+    'heavy_ball_optimal',
+    'heavy_ball_stable',
+    'critical_momentum',
+    'nesterov_rate',
+    'nesterov_standard',
+    'distances',
+    'eigen_coordinates',
+    'measured_rate',
+    'steps_to_shrink',
+    'predicted_steps',
+    'measure',
 ]
 
+# ====================================================================== momentum_forms
+@dataclass(frozen=True, eq=False)
+class VelocityRun:
+    r"""The iterates of a velocity-form run.
 
+    Attributes
+    ----------
+    path : ``ndarray``
+        Shape ``(steps + 1, d)``: :math:`\theta_0, \theta_1, \dots, \theta_T`.
+    velocity : ``ndarray``
+        Shape ``(steps + 1, d)``: :math:`v_0 = 0, v_1, \dots, v_T`.
+    """
+
+    path: np.ndarray
+    velocity: np.ndarray
+
+
+def _check(theta0, lr, momentum, steps, grad):
+    if not callable(grad):
+        raise TypeError(f"grad must be a callable theta -> gradient, got {grad!r}")
+    theta = np.array(theta0, dtype=np.float64).reshape(-1)
+    if theta.size == 0 or not np.all(np.isfinite(theta)):
+        raise ValueError(f"theta0 must be finite numbers, got {theta0!r}")
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
+            or not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if callable(lr):
+        rate = lr
+    elif isinstance(lr, numbers.Real) and not isinstance(lr, bool) \
+            and math.isfinite(lr) and lr >= 0:
+        rate = lambda t: lr                                   # noqa: E731
+    else:
+        raise ValueError(f"lr must be a finite number >= 0 or a callable t -> lr, got {lr!r}")
+    return theta, rate, float(momentum), int(steps)
+
+
+def _velocity_run(grad, theta0, lr, momentum, steps, lookahead):
+    theta, rate, beta, steps = _check(theta0, lr, momentum, steps, grad)
+    path = np.empty((steps + 1, theta.size))
+    velocity = np.zeros((steps + 1, theta.size))
+    path[0] = theta
+    v = np.zeros_like(theta)                                  # v_0 = 0: start at rest
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            eta = rate(t)                                     # like a schedule: rate(0) first
+            at = theta + beta * v if lookahead else theta     # where the gradient is taken
+            v = beta * v - eta * np.asarray(grad(at), dtype=np.float64)   # v_t = βv_{t-1} - η g_t
+            theta = theta + v                                 # θ_t = θ_{t-1} + v_t
+            path[t + 1], velocity[t + 1] = theta, v
+    return VelocityRun(path=path, velocity=velocity)
+
+
+def heavy_ball(grad, theta0, lr, momentum, steps):
+    r"""Polyak's heavy ball in the classical velocity form.
+
+    .. math::
+
+        v_t = \beta v_{t-1} - \eta_t\,\nabla L(\theta_{t-1}), \qquad
+        \theta_t = \theta_{t-1} + v_t, \qquad v_0 = 0 .
+
+    B. T. Polyak, "Some methods of speeding up the convergence of iteration methods",
+    *USSR Computational Mathematics and Mathematical Physics* 4(5):1–17, 1964.
+
+    Parameters
+    ----------
+    grad : ``callable``
+        :math:`\theta \mapsto \nabla L(\theta)`, e.g. ``surface.grad``.
+    theta0 : ``array_like``
+        :math:`\theta_0`.
+    lr : float or ``callable``
+        :math:`\eta`, or a schedule ``t -> lr`` (``t`` = steps already taken).
+    momentum : float
+        :math:`\beta \in [0, 1)`.
+    steps : int
+        Number of steps :math:`T`.
+
+    Returns
+    -------
+    ``VelocityRun``
+    """
+    return _velocity_run(grad, theta0, lr, momentum, steps, lookahead=False)
+
+
+def nesterov_lookahead(grad, theta0, lr, momentum, steps):
+    r"""Nesterov's accelerated gradient with the look-ahead gradient (Sutskever et al. form).
+
+    .. math::
+
+        v_t = \beta v_{t-1} - \eta_t\,\nabla L(\theta_{t-1} + \beta v_{t-1}), \qquad
+        \theta_t = \theta_{t-1} + v_t, \qquad v_0 = 0 .
+
+    The gradient is read where the momentum is about to carry the parameters, so a
+    step that would overshoot is corrected before it is taken.
+
+    Y. Nesterov, "A method for solving the convex programming problem with convergence
+    rate :math:`O(1/k^2)`", *Soviet Mathematics Doklady* 27:372–376, 1983;
+    I. Sutskever, J. Martens, G. Dahl, G. Hinton, "On the importance of initialization
+    and momentum in deep learning", ICML 2013.
+
+    Parameters
+    ----------
+    grad : ``callable``
+        :math:`\theta \mapsto \nabla L(\theta)`.
+    theta0 : ``array_like``
+    lr : float or ``callable``
+        :math:`\eta`, or a schedule ``t -> lr``.
+    momentum : float
+        :math:`\beta \in [0, 1)`.
+    steps : int
+
+    Returns
+    -------
+    ``VelocityRun``
+    """
+    return _velocity_run(grad, theta0, lr, momentum, steps, lookahead=True)
+
+
+# ====================================================================== momentum_probes
+def _count(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def buffer_noise(model, loss_fn, X, y, momenta, batch_size=64, draws=1000, seed=0):
+    r"""How much noise is left in momentum's buffer, at fixed parameters.
+
+    Draws ``draws`` mini-batch gradients :math:`g_1, g_2, \dots` at the model's current
+    parameters :math:`\theta` and feeds them, in order, to ``optlib.SGD(lr=0,
+    momentum=β)`` (so :math:`\theta` does not move), whose buffer is
+    :math:`b_t = \beta b_{t-1} + g_t = \sum_{k<t} \beta^k g_{t-k}`. Divided by the sum of
+    its weights, :math:`\hat b_t = b_t\,(1-\beta)/(1-\beta^t)` is a weighted average of
+    the gradients that reproduces a constant gradient exactly (the same correction as
+    Adam's). For each :math:`\beta` the function returns the mean relative squared error
+
+    .. math::
+
+        r(\beta) = \frac{\mathbb E\,\|\hat b_t - \nabla L(\theta)\|^2}{\|\nabla L(\theta)\|^2},
+
+    averaged over the steps after a warm-up of :math:`5/(1-\beta)` steps (when
+    :math:`\beta^t < 0.01`). For independent draws the weights' squares then sum to
+    :math:`(1-\beta)/(1+\beta)`, so theory predicts
+    :math:`r(\beta) \approx r(0)\,(1-\beta)/(1+\beta)`: the buffer is as noisy as an
+    average of :math:`(1+\beta)/(1-\beta)` gradients. During training :math:`\theta`
+    moves, and the older gradients in the average are also out of date; this function
+    measures the noise alone.
+
+    Parameters
+    ----------
+    model : ``Module``
+        Not changed.
+    loss_fn : callable
+        ``loss_fn(pred, target) -> (loss, dpred)``, a batch mean.
+    X, y : ``ndarray``
+        Training data, :math:`N` rows.
+    momenta : ``sequence`` of float
+        Values of :math:`\beta \in [0, 1)`; 0 gives the noise of one mini-batch gradient.
+    batch_size : int
+        :math:`B`, in [1, N]; each mini-batch is drawn without replacement.
+    draws : int
+        Mini-batch gradients to draw; at least every warm-up plus 10.
+    seed : int
+        Seeds the mini-batches.
+
+    Returns
+    -------
+    ``ndarray``
+        :math:`r(\beta)` for each entry of ``momenta``.
+    """
+    n = len(X)
+    batch_size = _count("batch_size", batch_size, 1)
+    draws = _count("draws", draws, 2)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be in [1, N={n}], got {batch_size}")
+    try:
+        momenta = [float(b) for b in momenta]
+    except (TypeError, ValueError):
+        raise ValueError(f"momenta must be numbers in [0, 1), got {momenta!r}") from None
+    if not momenta or not all(0 <= b < 1 for b in momenta):
+        raise ValueError(f"momenta must be numbers in [0, 1), got {momenta!r}")
+    # 1e-9: 5 / (1 - 0.9) is 50.000000000000014 in floating point, and means 50
+    warmups = [math.ceil(5 / (1 - b) - 1e-9) if b > 0 else 0 for b in momenta]
+    if draws < max(warmups) + 10:
+        raise ValueError(f"draws must be >= {max(warmups) + 10} for these momenta, got {draws}")
+    X = np.asarray(X, dtype=next(iter(model.parameters().values())).dtype)
+    full = gradient(model, loss_fn, X, y)               # ∇L(θ) over all N examples
+    rng = np.random.default_rng(seed)
+    samples = [gradient(model, loss_fn, X[rows], y[rows])
+               for rows in (rng.choice(n, size=batch_size, replace=False) for _ in range(draws))]
+    signal = full @ full
+    noise = []
+    for beta, warmup in zip(momenta, warmups):
+        # lr = 0: the buffer fills, the parameters (here a dummy) never move
+        opt, dummy, errors = SGD(lr=0.0, momentum=beta), [np.zeros_like(full)], []
+        for t, g in enumerate(samples, start=1):
+            opt.step(dummy, [g])
+            b = opt.state[0]["momentum_buffer"] if beta > 0 else g
+            if t > warmup:
+                d = b * ((1 - beta) / (1 - beta**t)) - full   # b̂_t - ∇L(θ)
+                errors.append(d @ d)
+        noise.append(np.mean(errors) / signal)
+    return np.array(noise)
+
+
+# ====================================================================== quadratic_theory
 # --------------------------------------------------------------------------- checks
 
 
@@ -580,7 +793,7 @@ def measure(optimizer, surface, steps, factor=1e-6, windows=8):
     rate : float
     steps : int or None
     """
-    from .surfaces import run                          # here: surfaces need no theory
+    from optlib.surfaces import run  # here: surfaces need no theory
 
     errors = distances(run(optimizer, surface, steps=steps), surface.minima[0])
     finite = np.isfinite(errors)

@@ -23,48 +23,47 @@ Use::
     sweeps = race.tune(race.surface_objective(Beale(), steps=500), tol=1e-6)
     runs = race.race(Beale(), {n: s.best_lr for n, s in sweeps.items()}, steps=500)
 """
-
 from __future__ import annotations
 
 import math
 import numbers
 import warnings
 from dataclasses import dataclass
-
 import numpy as np
 from matplotlib.figure import Figure
-
-from . import optim, plot
-from .losses import softmax_cross_entropy
-from .nn import MLP
-from .surfaces import Surface, run
-from .train import fit
+from optlib import optim
+from optlib.viz import plot
+from optlib.nn.losses import softmax_cross_entropy
+from optlib.nn import MLP
+from optlib.surfaces import Surface, run
+from optlib.train.loop import fit
 
 __all__ = [
-    "OPTIMIZERS",
-    "GROUPS",
-    "NAMES",
-    "GRID",
-    "lr_grid",
-    "make",
-    "default_lr",
-    "group_of",
-    "Sweep",
-    "best_index",
-    "sweep",
-    "tune",
-    "surface_objective",
-    "race",
-    "first_to",
-    "group_winners",
-    "train",
-    "training_objective",
-    "race_figure",
-    "sweep_figure",
-    "grouped_curves",
-    "html_table",
+    'OPTIMIZERS',
+    'GROUPS',
+    'NAMES',
+    'GRID',
+    'lr_grid',
+    'make',
+    'default_lr',
+    'group_of',
+    'Sweep',
+    'best_index',
+    'sweep',
+    'tune',
+    'surface_objective',
+    'race',
+    'first_to',
+    'group_winners',
+    'train',
+    'training_objective',
+    'race_figure',
+    'sweep_figure',
+    'grouped_curves',
+    'html_table',
 ]
 
+# ====================================================================== race
 #: The twelve optimizers of the race in the book's order, each book name mapped to
 #: ``(optlib class, settings other than lr)``. Everything not listed keeps the
 #: PyTorch default of the class (e.g. AdamW's ``weight_decay=0.01``).

@@ -27,8 +27,8 @@ from IPython import get_ipython
 from IPython.display import clear_output, display
 from matplotlib.figure import Figure
 
-from optlib.plot import color as optimizer_color
-from optlib.plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
+from optlib.viz.plot import color as optimizer_color
+from optlib.viz.plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
 from optlib.surfaces import run
 
 __all__ = ["log_slider", "explorer_figure", "Explorer", "surface_explorer"]

@@ -28,7 +28,7 @@ import numbers
 
 import numpy as np
 
-from .optim import OptimizerWrapper
+from optlib.optim import OptimizerWrapper
 
 __all__ = ["noise_variance", "noise_spread", "GradientNoise"]
 

@@ -506,4 +506,4 @@ def MLP(sizes, activation="relu", init=None, scale=None, bias=True, seed=0, dtyp
 
 # Batch normalization lives in its own module (chapter 8) and is re-exported here under
 # the name torch.nn gives it. Imported last: batchnorm.py builds on the classes above.
-from .batchnorm import BatchNorm1d  # noqa: E402,F401
+from optlib.nn.batchnorm import BatchNorm1d  # noqa: E402,F401

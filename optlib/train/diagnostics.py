@@ -28,9 +28,9 @@ import numbers
 
 import numpy as np
 
-from .nn import ReLU, Sequential
+from optlib.nn import ReLU, Sequential
 
-from .optim import OptimizerWrapper
+from optlib.optim import OptimizerWrapper
 
 __all__ = ["UpdateMonitor", "dead_relu_fraction", "DeadReLUs"]
 

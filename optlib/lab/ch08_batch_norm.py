@@ -10,16 +10,21 @@ r"""Measurements that explain batch normalization: layer-input statistics, the l
 * ``batch_dependence`` -- how much a batch-normalized network's output for one
   example changes with the other examples in its batch.
 """
+from __future__ import annotations
 
 import numpy as np
+from optlib.nn.batchnorm import frozen_running_stats
+from optlib.nn import Linear, Module
 
-from .batchnorm import frozen_running_stats
-from .nn import Linear, Module
+__all__ = [
+    'InputRecorder',
+    'layer_output_std',
+    'loss_along_gradient',
+    'batch_dependence',
+    'evaluate_train_mode',
+]
 
-__all__ = ["InputRecorder", "layer_output_std", "loss_along_gradient", "batch_dependence",
-           "evaluate_train_mode"]
-
-
+# ====================================================================== bn_probes
 class InputRecorder(Module):
     r"""Identity layer that records, at each training-mode forward, the statistics of its input.
 

@@ -17,18 +17,43 @@ needs to *examine* them:
 
 Notation (COURSE.md §5): step :math:`t` counts from 1, :math:`\beta_1, \beta_2` are
 ``betas``, :math:`m_t, v_t` are ``exp_avg, exp_avg_sq``, :math:`\epsilon` is ``eps``.
+
+Formerly ``counterexamples``: Reddi, Kale & Kumar's online convex problem on which Adam converges to the wrong point.
+
+Formerly ``adam_explorer``: An explorer for Adam's β₁, β₂ and ε: the path, the loss, and each coordinate's rate.
 """
+from __future__ import annotations
+
 import math
 import numbers
-
 import numpy as np
+from optlib.optim import Adam
+from dataclasses import dataclass
+from matplotlib.figure import Figure
+from optlib.viz import explorer as widgets
+from optlib.lab.ch03_adagrad import adam_effective_rate, run_with_rates
+from optlib.viz.plot import color as optimizer_color
+from optlib.viz.plot import contour, display_name, loss_curves, plot_trajectory
+from optlib.surfaces import Surface
 
-from .optim import Adam
+__all__ = [
+    'replay',
+    'constant_gradient_step',
+    'epsilon_hat_to_eps',
+    'AdamEpsHat',
+    'nadam_momentum',
+    'radam_rho',
+    'radam_rectifier',
+    'reddi_gradients',
+    'inverse_sqrt',
+    'OnlineRun',
+    'projected_online',
+    'run_with_adam_rates',
+    'adam_figure',
+    'adam_explorer',
+]
 
-__all__ = ["replay", "constant_gradient_step", "adam_effective_rate", "epsilon_hat_to_eps",
-           "AdamEpsHat", "nadam_momentum", "radam_rho", "radam_rectifier"]
-
-
+# ====================================================================== adam_family
 # --------------------------------------------------------------------------- checks
 
 def _beta(name, value):
@@ -146,40 +171,6 @@ def constant_gradient_step(t, betas=(0.9, 0.999), correct_m=True, correct_v=True
     if correct_v:
         v = v / (1 - beta2 ** t)
     return _scalar_or_array(m / np.sqrt(v))
-
-
-def adam_effective_rate(optimizer, key=0):
-    r"""The per-coordinate rate :math:`\eta / (\sqrt{\hat v_t} + \epsilon)` of an Adam state.
-
-    After step :math:`t`, :math:`\hat v_t = v_t / (1-\beta_2^t)` (with AMSGrad,
-    :math:`v_t` is the running maximum ``max_exp_avg_sq``, as in PyTorch). Adam's
-    step is this rate times :math:`\hat m_t`; when :math:`\epsilon \gg \sqrt{\hat v_t}`
-    it tends to :math:`\eta/\epsilon`, a rate that no longer adapts.
-
-    Parameters
-    ----------
-    optimizer : ``Adam`` or ``AdamW``
-        An optlib optimizer that has taken at least one step.
-    key : int or str
-        Which parameter array: its index in the ``params`` list or its name in the
-        ``params`` dict given to ``step``.
-
-    Returns
-    -------
-    ``ndarray``
-        Same shape as the parameter array.
-    """
-    if not isinstance(optimizer, Adam):
-        raise TypeError(f"optimizer must be an optlib Adam or AdamW, got {type(optimizer).__name__}")
-    state = optimizer.state.get(key)
-    if state is None:
-        known = sorted(map(str, optimizer.state)) or "none yet (no step taken)"
-        raise KeyError(f"no state for key {key!r}; the optimizer has state for {known}")
-    h = optimizer.hyper
-    v = state["max_exp_avg_sq"] if h["amsgrad"] else state["exp_avg_sq"]
-    v_hat = v / (1 - h["betas"][1] ** state["step"])
-    with np.errstate(divide="ignore"):
-        return h["lr"] / (np.sqrt(v_hat) + h["eps"])
 
 
 # --------------------------------------------------------------------------- ε-hat
@@ -353,3 +344,251 @@ def radam_rectifier(t, beta2=0.999, threshold=5.0):
     safe = np.where(on, rho, rho_inf)                       # no sqrt of a negative number
     r = np.sqrt((safe - 4) * (safe - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * safe))
     return _scalar_or_array(np.where(on, r, 0.0))
+
+
+# ====================================================================== counterexamples
+def reddi_gradients(steps, C=3.0, period=3, small=1.0):
+    r"""The gradients :math:`g_t = f_t'(x)` of Reddi et al.'s linear losses, :math:`t = 1..T`.
+
+    :math:`g_t = C` when :math:`t \bmod \text{period} = 1` and :math:`-\text{small}`
+    otherwise. The defaults are the paper's §3 example (:math:`C = 3 > 2`, every third
+    step); ``C=1010, period=101, small=10`` is its §5 synthetic experiment.
+
+    Parameters
+    ----------
+    steps : int
+        :math:`T \ge 1`.
+    C : float
+        The rare large gradient, > 0.
+    period : int
+        A large gradient every ``period`` steps, >= 2.
+    small : float
+        Size of the other gradients, > 0.
+
+    Returns
+    -------
+    ``ndarray``
+        Shape ``(T,)``, float64.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 2:
+        raise ValueError(f"period must be an integer >= 2, got {period!r}")
+    for name, value in (("C", C), ("small", small)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    t = np.arange(1, int(steps) + 1)
+    return np.where(t % period == 1, float(C), -float(small))
+
+
+def inverse_sqrt(alpha):
+    r"""The step sizes :math:`\alpha_t = \alpha/\sqrt t` of Reddi et al.'s analysis, as a schedule.
+
+    Returns a callable in optlib's schedule convention (``schedule(k)`` is the rate of
+    the step taken after ``k`` steps, so step :math:`t = k + 1`).
+
+    Parameters
+    ----------
+    alpha : float
+        :math:`\alpha > 0`.
+
+    Returns
+    -------
+    callable
+        ``k -> alpha / sqrt(k + 1)``.
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
+            or not math.isfinite(alpha) or alpha <= 0:
+        raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
+    alpha = float(alpha)
+    return lambda k: alpha / math.sqrt(k + 1)
+
+
+@dataclass(frozen=True, eq=False)
+class OnlineRun:
+    r"""What happened in an online run on linear losses :math:`f_t(x) = g_t x`.
+
+    Attributes
+    ----------
+    x : ``ndarray``
+        Shape ``(T + 1,)``: :math:`x_1` (the start) then the iterate after each step;
+        ``x[t-1]`` is the point at which :math:`f_t` is paid.
+    losses : ``ndarray``
+        Shape ``(T,)``: :math:`f_t(x_t) = g_t x_t`.
+    regret : ``ndarray``
+        Shape ``(T,)``: :math:`R_T = \sum_{t\le T} f_t(x_t) - \min_{x\in\mathcal F}
+        \sum_{t \le T} f_t(x)` for every :math:`T`.
+    """
+
+    x: np.ndarray
+    losses: np.ndarray
+    regret: np.ndarray
+
+    @property
+    def average_regret(self):
+        r""":math:`R_T/T` for every :math:`T`; it tends to 0 for a method that converges."""
+        return self.regret / np.arange(1, len(self.regret) + 1)
+
+
+def projected_online(optimizer, grads, x0=1.0, bounds=(-1.0, 1.0), schedule=None):
+    r"""Online gradient steps on :math:`f_t(x) = g_t x`, each followed by projection onto ``bounds``.
+
+    For :math:`t = 1, \dots, T`: pay :math:`f_t(x_t)`, set ``optimizer.lr =
+    schedule(t - 1)`` if a schedule is given, call ``optimizer.step([x], [g_t])``, then
+    clip :math:`x` to :math:`[\text{lo}, \text{hi}]` (the projection
+    :math:`\Pi_{\mathcal F}`, which optlib's optimizers do not do themselves). The
+    optimizer's state (:math:`m, v`) is never touched by the clip, as in the paper.
+
+    Parameters
+    ----------
+    optimizer : ``Optimizer``
+        A fresh optlib optimizer, e.g. ``Adam(betas=(0.0, 0.1))``.
+    grads : ``array_like``
+        The gradients :math:`g_1, \dots, g_T`, e.g. from :func:`reddi_gradients`.
+    x0 : float
+        :math:`x_1`, inside ``bounds``. The paper's proof starts at 1.
+    bounds : ``(float, float)``
+        :math:`\mathcal F = [\text{lo}, \text{hi}]`, lo < hi.
+    schedule : callable, optional
+        ``k -> lr`` for the step after ``k`` steps, e.g. :func:`inverse_sqrt`.
+
+    Returns
+    -------
+    OnlineRun
+    """
+    grads = np.asarray(grads, dtype=np.float64)
+    if grads.ndim != 1 or len(grads) == 0 or not np.all(np.isfinite(grads)):
+        raise ValueError(f"grads must be a non-empty 1-D array of finite numbers, got shape {grads.shape}")
+    lo, hi = (float(b) for b in bounds)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"bounds must be two finite numbers lo < hi, got {bounds!r}")
+    if not lo <= x0 <= hi:
+        raise ValueError(f"x0 must be inside bounds [{lo}, {hi}], got {x0!r}")
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"schedule must be a callable k -> lr or None, got {schedule!r}")
+    x = np.array([float(x0)])
+    xs = np.empty(len(grads) + 1)
+    xs[0] = x[0]
+    for k, g in enumerate(grads):
+        if schedule is not None:
+            optimizer.lr = schedule(k)
+        optimizer.step([x], [np.array([g])])
+        np.clip(x, lo, hi, out=x)                           # x_{t+1} = Π_F(x_t - step)
+        xs[k + 1] = x[0]
+    losses = grads * xs[:-1]
+    total = np.cumsum(grads)
+    best = np.minimum(lo * total, hi * total)               # min over x in F of x·Σ g_t
+    return OnlineRun(x=xs, losses=losses, regret=np.cumsum(losses) - best)
+
+
+# ====================================================================== adam_explorer
+def run_with_adam_rates(optimizer, surface, start=None, steps=100):
+    r"""``optlib.run`` for an Adam-type optimizer that also returns both coordinates' rates.
+
+    Parameters
+    ----------
+    optimizer : ``Adam`` or ``AdamW``
+        A fresh optimizer.
+    surface : ``Surface``
+    start : ``array_like``, optional
+        :math:`\theta_0`; default ``surface.start``.
+    steps : int
+        Number of steps :math:`T`.
+
+    Returns
+    -------
+    trajectory : ``Trajectory``
+        As ``optlib.run`` returns it.
+    rates : ``ndarray``
+        Shape ``(steps, 2)``: row :math:`t-1` is :math:`\eta/(\sqrt{\hat v_t}+\epsilon)`
+        after step :math:`t`.
+    """
+    if not isinstance(optimizer, Adam):
+        raise TypeError(f"optimizer must be an optlib Adam or AdamW, got {type(optimizer).__name__}")
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
+    return run_with_rates(optimizer, surface, start=start, steps=steps)
+
+
+def _label(optimizer):
+    h = optimizer.hyper
+    b1, b2 = h["betas"]
+    return (f"{display_name(optimizer)}, η = {h['lr']:.3g}, β₁ = {b1:.3g}, β₂ = {b2:.4g}, "
+            f"ε = {h['eps']:.0e}")
+
+
+def adam_figure(surface, optimizer, start=None, steps=100, label=None, color=None,
+                figsize=(11.0, 3.5)):
+    r"""Path, loss and per-coordinate rate :math:`\eta/(\sqrt{\hat v_t}+\epsilon)` of an Adam run.
+
+    Parameters
+    ----------
+    surface : ``Surface``
+    optimizer : ``Adam`` or ``AdamW``
+        A fresh one.
+    start : ``array_like``, optional
+        :math:`\theta_0`; default ``surface.start``.
+    steps : int
+        Number of steps.
+    label : str, optional
+        Default: the optimizer's book name with η, β₁, β₂ and ε.
+    color : str, optional
+        Default: the optimizer's colour.
+    figsize : tuple
+        Inches.
+
+    Returns
+    -------
+    ``matplotlib.figure.Figure``
+        Not managed by pyplot, so a notebook shows it once, as the cell's value.
+    """
+    trajectory, rates = run_with_adam_rates(optimizer, surface, start=start, steps=steps)
+    label = label or _label(optimizer)
+    color = color or optimizer_color(display_name(optimizer))
+    fig = Figure(figsize=figsize, layout="constrained")
+    fig.suptitle(label, fontsize=10)
+    ax_map, ax_loss, ax_rate = fig.subplots(1, 3, width_ratios=[1.0, 1.1, 1.1])
+    contour(surface, ax=ax_map)
+    plot_trajectory(ax_map, trajectory, label, color=color)
+    ax_map.set_title("path", fontsize=10)
+    loss_curves({label: trajectory}, ax=ax_loss, legend=False, colors={label: color})
+    ax_loss.set_title(widgets._summary(None, trajectory), fontsize=10)
+    t = np.arange(1, len(rates) + 1)
+    for i, style in enumerate(("-", "--")):
+        ok = np.isfinite(rates[:, i]) & (rates[:, i] > 0)
+        ax_rate.plot(t[ok], rates[ok, i], style, color=color, label=f"$\\theta_{i + 1}$")
+    ceiling = optimizer.lr / optimizer.hyper["eps"] if optimizer.hyper["eps"] > 0 else np.inf
+    top = np.nanmax(np.where(np.isfinite(rates), rates, np.nan)) if np.isfinite(rates).any() else 1.0
+    if np.isfinite(ceiling) and ceiling < 100 * top:
+        ax_rate.axhline(ceiling, color="0.5", lw=1, ls=":", label="η/ε")
+    ax_rate.set(xscale="log", yscale="log", xlabel="step $t$",
+                ylabel=r"rate $\eta/(\sqrt{\hat v_{t,i}}+\epsilon)$")
+    ax_rate.set_title("rate of each coordinate", fontsize=10)
+    if len(rates):
+        ax_rate.legend()
+    return fig
+
+
+def adam_explorer(surface, make_optimizer, sliders, steps=100, start=True):
+    r"""Sliders for Adam's hyper-parameters on a surface, with the per-coordinate rate panel.
+
+    Parameters
+    ----------
+    surface : ``Surface``
+    make_optimizer : ``callable``
+        ``make_optimizer(**values) -> optimizer`` (``Adam`` or ``AdamW``).
+    sliders : dict
+        Keyword name → slider spec, as for ``optlib.widgets.surface_explorer``.
+    steps : int
+        Steps per run, >= 1.
+    start : bool
+        Add sliders for the start point :math:`\theta_0`, starting at ``surface.start``.
+
+    Returns
+    -------
+    ``optlib.widgets.Explorer``
+        The surface explorer drawing :func:`adam_figure`.
+    """
+    return widgets.surface_explorer(surface, make_optimizer, sliders, steps=steps, start=start,
+                                    figure=adam_figure)

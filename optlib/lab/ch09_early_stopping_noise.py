@@ -20,15 +20,19 @@ early, or barely penalized) and close to 0 where it is small. Matching them give
 penalty whose strength falls as training goes on (Goodfellow, Bengio and Courville,
 *Deep Learning*, 2016, section 7.8; Bishop 1995).
 """
-
 from __future__ import annotations
-
 
 import numpy as np
 
-__all__ = ["gd_filter", "ridge_filter", "equivalent_alpha", "gd_iterate", "ridge"]
+__all__ = [
+    'gd_filter',
+    'ridge_filter',
+    'equivalent_alpha',
+    'gd_iterate',
+    'ridge',
+]
 
-
+# ====================================================================== implicit_regularization
 def _check_positive(name, value):
     arr = np.asarray(value, dtype=np.float64)
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):

@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from .train import evaluate
+from optlib.train.loop import evaluate
 
 __all__ = ["EarlyStopping", "stopping_point", "Evaluate"]
 

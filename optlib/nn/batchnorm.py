@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from .nn import Linear, Module, ReLU, Sequential, init_he
+from optlib.nn import Linear, Module, ReLU, Sequential, init_he
 
 __all__ = ["BatchNorm1d", "NoisyShift", "bn_mlp", "scaled_he", "batchnorm_layers", "frozen_running_stats"]
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 import math
 import numbers
 
-from .optim import OptimizerWrapper
-from .schedules import constant, cosine, exponential, inverse_time, step_decay, warmup
+from optlib.optim import OptimizerWrapper
+from optlib.optim.lr_scheduler import constant, cosine, exponential, inverse_time, step_decay, warmup
 
 __all__ = ["SHAPES", "make_schedule", "Scheduled"]
 
