@@ -35,8 +35,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from optlib.data import make_digits
-from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.optim import Adam
 from optlib.train.loop import fit
 

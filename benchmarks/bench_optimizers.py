@@ -9,6 +9,7 @@ round by round so that both see the same machine load, and the ratio is printed
 (< 1 means optlib is faster). PyTorch is not a dependency of the course.
 """
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -68,7 +69,7 @@ def main():
         params, grads = _arrays(0), _arrays(1)
         opt = getattr(optlib, name)(**hyper)
         opt.step(params, grads)          # warm-up: allocates the state
-        ours = lambda: opt.step(params, grads)
+        ours = functools.partial(opt.step, params, grads)
         label = name + ("(" + ", ".join(f"{k}={v}" for k, v in hyper.items()) + ")" if hyper else "")
         if torch is None:
             print(f"{label:34s} {1e3 * _best_of(ours, args.repeat):10.2f}")

@@ -15,10 +15,36 @@ where they will look for it in ``torch``:
   never imports it, and ``import optlib`` does not load it (nor ipywidgets).
 """
 from optlib import data, nn, optim, surfaces, train
-from optlib.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, Optimizer,
-                          RAdam, RMSprop)
-from optlib.surfaces import (Beale, Himmelblau, LeastSquares, Quadratic, Rosenbrock, Saddle,
-                             Surface, Trajectory, Valley, run)
+from optlib.optim import (
+                          SGD,
+                          Adadelta,
+                          Adagrad,
+                          Adam,
+                          Adamax,
+                          AdamW,
+                          NAdam,
+                          Optimizer,
+                          RAdam,
+                          RMSprop,
+)
+from optlib.surfaces import (
+                          Beale,
+                          Himmelblau,
+                          LeastSquares,
+                          Quadratic,
+                          Rosenbrock,
+                          Saddle,
+                          Surface,
+                          Trajectory,
+                          Valley,
+                          run,
+)
 from optlib.train import History, evaluate, fit
 
+__all__ = [
+    "data", "nn", "optim", "surfaces", "train",
+    "Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
+    "Surface", "Quadratic", "Rosenbrock", "Beale", "Saddle", "Valley", "Himmelblau", "LeastSquares",
+    "Trajectory", "run", "History", "fit", "evaluate",
+]
 __version__ = "0.1.0"

@@ -3,28 +3,27 @@ r"""Datasets: seeded, generated locally or read from an installed package, no ne
 * ``load_digits`` -- the 1,797 real 8x8 handwritten digits that scikit-learn ships.
 * ``make_digits`` -- a 55,000-example, 10-class problem grown from those digits by
   seeded augmentation (the size of MNIST's training split, which the lecture uses).
-* ``make_blobs``, ``make_moons``, ``make_spirals`` -- small 2-D classification sets
-  for pictures.
 * ``linear_regression`` -- a regression problem with known true weights.
 * ``train_val_test_split``, ``standardize`` -- splitting and scaling.
 
 Features are float32; class labels are int64. Every function takes ``seed`` (an int
-or a ``numpy.random.Generator``); the same seed gives the same data.
+>= 0 or a ``numpy.random.Generator``); the same seed gives the same data. For small
+2-D pictures (blobs, moons, circles) use ``sklearn.datasets``.
 """
 
 import functools
 import math
+import numbers
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from optlib import checks
 
 __all__ = [
     "Dataset",
     "load_digits",
     "make_digits",
-    "make_blobs",
-    "make_moons",
-    "make_spirals",
     "linear_regression",
     "split_indices",
     "train_val_test_split",
@@ -79,16 +78,30 @@ class Dataset:
 # ----------------------------------------------------------------- checks, splits
 
 
-def _check_count(name, value, minimum=1):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _rng(seed):
+    """``numpy.random.default_rng(seed)`` for an int >= 0 or a Generator; a clear error otherwise."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    rule = "seed must be an integer >= 0 or a numpy.random.Generator"
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{rule}, got {seed!r} ({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"{rule}, got {seed!r}")
+    return np.random.default_rng(seed)
 
 
-def _check_nonneg(name, value):
-    if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+def _check_fractions(fractions):
+    rule = "fractions must be 3 numbers >= 0 (train > 0) summing to 1"
+    try:
+        fractions = tuple(fractions)
+    except TypeError:
+        raise TypeError(f"{rule}, got {fractions!r}") from None
+    if any(isinstance(f, bool) or not isinstance(f, numbers.Real) for f in fractions):
+        raise TypeError(f"{rule}, got {fractions!r}")
+    if (len(fractions) != 3 or any(not (math.isfinite(f) and f >= 0) for f in fractions)
+            or abs(sum(fractions) - 1) > 1e-9 or fractions[0] == 0):
+        raise ValueError(f"{rule}, got {fractions}")
+    return fractions
 
 
 def split_indices(n, fractions=(0.6, 0.2, 0.2), seed=0):
@@ -109,17 +122,12 @@ def split_indices(n, fractions=(0.6, 0.2, 0.2), seed=0):
     tuple of ``ndarray``
         ``(train, val, test)`` index arrays, disjoint, together ``range(n)``.
     """
-    n = _check_count("n", n)
-    fractions = tuple(fractions)
-    if (len(fractions) != 3 or any(not (math.isfinite(f) and f >= 0) for f in fractions)
-            or abs(sum(fractions) - 1) > 1e-9 or fractions[0] == 0):
-        raise ValueError(
-            f"fractions must be 3 numbers >= 0 (train > 0) summing to 1, got {fractions}"
-        )
+    n = checks.integer("n", n, low=1)
+    fractions = _check_fractions(fractions)
     n_val, n_test = round(fractions[1] * n), round(fractions[2] * n)
     if n_val + n_test >= n:
         raise ValueError(f"fractions {fractions} leave no training examples out of n={n}")
-    perm = np.random.default_rng(seed).permutation(n)
+    perm = _rng(seed).permutation(n)
     return perm[n_val + n_test:], perm[:n_val], perm[n_val:n_val + n_test]
 
 
@@ -247,7 +255,7 @@ def load_digits(fractions=(0.6, 0.2, 0.2), size=8, seed=0):
         float32 features of length ``size**2``, int64 labels 0..9;
         ``info["indices"]`` = indices into the 1,797 images.
     """
-    size = _check_count("size", size, minimum=8)
+    size = checks.integer("size", size, low=8)
     images, labels = _raw_digits()
     data = train_val_test_split(_resize(images, size), labels, fractions, seed)
     data.info["source"] = "sklearn.datasets.load_digits"
@@ -337,15 +345,14 @@ def make_digits(n=55_000, size=8, fractions=(0.6, 0.2, 0.2), seed=0, max_shift=1
         ``info["sources"]`` holds, for each training example, the index of its real
         image among the 1,797; ``info["indices"]`` the split of the real images.
     """
-    n = _check_count("n", n)
-    size = _check_count("size", size, minimum=8)
-    strengths = dict(max_shift=max_shift, max_rotation=max_rotation, max_zoom=max_zoom,
-                     max_shear=max_shear, thickness=thickness, contrast=contrast, noise=noise)
-    for name, value in strengths.items():
-        _check_nonneg(name, value)
-    if max_zoom >= 1 or contrast >= 1:
-        raise ValueError(f"max_zoom and contrast must be < 1, got {max_zoom} and {contrast}")
-    rng = np.random.default_rng(seed)
+    n = checks.integer("n", n, low=1)
+    size = checks.integer("size", size, low=8)
+    for name, value in dict(max_shift=max_shift, max_rotation=max_rotation, max_shear=max_shear,
+                            thickness=thickness, noise=noise).items():
+        checks.real(name, value, low=0)
+    for name, value in dict(max_zoom=max_zoom, contrast=contrast).items():
+        checks.real(name, value, low=0, high=1, high_open=True)
+    rng = _rng(seed)
     images, labels = _raw_digits()
     train_idx, val_idx, test_idx = split_indices(len(images), fractions, rng)
     # Balanced use of the sources: each appears floor(n/m) or ceil(n/m) times.
@@ -372,125 +379,6 @@ def make_digits(n=55_000, size=8, fractions=(0.6, 0.2, 0.2), seed=0, max_shift=1
               "sources": train_idx[which],
               "indices": {"train": train_idx, "val": val_idx, "test": test_idx}},
     )
-
-
-# ------------------------------------------------------------- small 2-D problems
-
-
-def _balanced_labels(n, classes, rng):
-    return rng.permutation(np.arange(n) % classes).astype(np.int64)
-
-
-def make_blobs(n=300, centers=3, std=0.6, seed=0):
-    r"""Gaussian blobs in 2-D: :math:`x = \mu_{y} + \sigma\,\xi`, :math:`\xi \sim \mathcal N(0, I)`.
-
-    Parameters
-    ----------
-    n : int
-        Number of points (classes balanced).
-    centers : int or array_like
-        Number of classes, their centres :math:`\mu_k` spaced evenly on a circle of
-        radius 2; or an array of shape ``(k, 2)`` of centres.
-    std : float
-        Standard deviation :math:`\sigma` of each blob.
-    seed : int or ``numpy.random.Generator``
-        Source of randomness.
-
-    Returns
-    -------
-    X : ``ndarray``
-        float32, shape ``(n, 2)``.
-    y : ``ndarray``
-        int64 class of each point.
-    """
-    n = _check_count("n", n)
-    _check_nonneg("std", std)
-    if isinstance(centers, (int, np.integer)):
-        k = _check_count("centers", centers)
-        angle = 2 * np.pi * np.arange(k) / k
-        mu = 2.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    else:
-        mu = np.asarray(centers, dtype=np.float64)
-        if mu.ndim != 2 or mu.shape[1] != 2 or len(mu) < 1:
-            raise ValueError(f"centers must be an int >= 1 or an array of shape (k, 2), got {mu.shape}")
-    rng = np.random.default_rng(seed)
-    y = _balanced_labels(n, len(mu), rng)
-    X = mu[y] + std * rng.standard_normal((n, 2))
-    return X.astype(np.float32), y
-
-
-def make_moons(n=300, noise=0.1, seed=0):
-    r"""Two interleaving half circles.
-
-    With :math:`\phi \sim \mathcal U(0, \pi)`: class 0 lies at
-    :math:`(\cos\phi, \sin\phi)`, class 1 at :math:`(1 - \cos\phi, \tfrac12 - \sin\phi)`;
-    then Gaussian noise of scale ``noise`` is added to both coordinates.
-
-    Parameters
-    ----------
-    n : int
-        Number of points (classes balanced).
-    noise : float
-        Standard deviation of the added noise.
-    seed : int or ``numpy.random.Generator``
-        Source of randomness.
-
-    Returns
-    -------
-    X : ``ndarray``
-        float32, shape ``(n, 2)``.
-    y : ``ndarray``
-        int64 labels 0 and 1.
-    """
-    n = _check_count("n", n)
-    _check_nonneg("noise", noise)
-    rng = np.random.default_rng(seed)
-    y = _balanced_labels(n, 2, rng)
-    phi = rng.uniform(0, np.pi, n)
-    X = np.where(y[:, None] == 0,
-                 np.stack([np.cos(phi), np.sin(phi)], axis=1),
-                 np.stack([1 - np.cos(phi), 0.5 - np.sin(phi)], axis=1))
-    X += noise * rng.standard_normal((n, 2))
-    return X.astype(np.float32), y
-
-
-def make_spirals(n=300, classes=3, noise=0.2, turns=0.75, seed=0):
-    r"""Interleaved spiral arms, one per class (the classic non-linear toy problem).
-
-    A point of class :math:`k` at radius :math:`r \sim \mathcal U(0, 1)` sits at angle
-    :math:`\phi = 2\pi k/K + 2\pi\,\text{turns}\; r + \text{noise}\;\xi`, i.e. at
-    :math:`r(\cos\phi, \sin\phi)`, with :math:`\xi` standard normal.
-
-    Parameters
-    ----------
-    n : int
-        Number of points (classes balanced).
-    classes : int
-        Number of arms :math:`K`.
-    noise : float
-        Standard deviation of the angular noise, in radians.
-    turns : float
-        How many full turns each arm makes from the centre to radius 1.
-    seed : int or ``numpy.random.Generator``
-        Source of randomness.
-
-    Returns
-    -------
-    X : ``ndarray``
-        float32, shape ``(n, 2)``, inside the unit disc.
-    y : ``ndarray``
-        int64 labels ``0..classes-1``.
-    """
-    n = _check_count("n", n)
-    classes = _check_count("classes", classes)
-    _check_nonneg("noise", noise)
-    _check_nonneg("turns", turns)
-    rng = np.random.default_rng(seed)
-    y = _balanced_labels(n, classes, rng)
-    r = rng.uniform(0, 1, n)
-    phi = 2 * np.pi * (y / classes + turns * r) + noise * rng.standard_normal(n)
-    X = r[:, None] * np.stack([np.cos(phi), np.sin(phi)], axis=1)
-    return X.astype(np.float32), y
 
 
 def linear_regression(n=1000, d=10, noise=0.1, seed=0):
@@ -526,10 +414,10 @@ def linear_regression(n=1000, d=10, noise=0.1, seed=0):
     b_true : float
         The true intercept.
     """
-    n = _check_count("n", n)
-    d = _check_count("d", d)
-    _check_nonneg("noise", noise)
-    rng = np.random.default_rng(seed)
+    n = checks.integer("n", n, low=1)
+    d = checks.integer("d", d, low=1)
+    checks.real("noise", noise, low=0)
+    rng = _rng(seed)
     w = rng.standard_normal(d)
     b = float(rng.standard_normal())
     X = rng.standard_normal((n, d))

@@ -10,8 +10,13 @@ loss with shape ``(...)`` and the gradient with shape ``(..., 2)``. The dtype of
 floating-point input is kept (``float32`` stays ``float32``); integer input is
 computed in ``float64``.
 
-``run(optimizer, surface)`` starts an optimizer at ``surface.start`` and returns
-a ``Trajectory`` holding every point visited and its loss.
+Two functions run an optimizer, with one loop:
+
+* ``run(optimizer, surface)`` starts it at ``surface.start`` and returns a
+  ``Trajectory`` holding every point visited and its loss (and, with
+  ``record=f``, ``f(optimizer)`` after every step: effective rates, a buffer, ...);
+* ``replay(optimizer, grads)`` feeds it a fixed sequence of gradients instead, so
+  that its update rule can be read off step by step.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+
+from optlib import checks
+from optlib.optim.lr_scheduler import LRScheduler
 
 __all__ = [
     "Surface",
@@ -33,21 +41,11 @@ __all__ = [
     "LeastSquares",
     "Trajectory",
     "run",
+    "replay",
 ]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _finite_real(name, value, *, positive=False):
-    """Return ``value`` as a Python float, or raise naming ``name``."""
-    rule = "a finite number > 0" if positive else "a finite number"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {rule}, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or (positive and value <= 0):
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
-    return value
 
 
 def _readonly(array):
@@ -190,7 +188,7 @@ class Quadratic(Surface):
                 or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
                 or not all(math.isfinite(v) and v > 0 for v in values)):
             raise ValueError(f"eigenvalues must be two finite numbers > 0, got {eigenvalues!r}")
-        self.angle = _finite_real("angle", angle)
+        self.angle = checks.real("angle", angle)
         self.eigenvalues = _readonly([float(v) for v in values])
         c, s = math.cos(self.angle), math.sin(self.angle)
         rotation = np.array([[c, -s], [s, c]])
@@ -246,8 +244,8 @@ class Rosenbrock(Surface):
     name = "Rosenbrock"
 
     def __init__(self, a=1.0, b=100.0):
-        self.a = _finite_real("a", a)
-        self.b = _finite_real("b", b, positive=True)
+        self.a = checks.real("a", a)
+        self.b = checks.real("b", b, low=0, low_open=True)
         self.minima = _readonly([[self.a, self.a**2]])
         self.min_value = 0.0
         self.bounds = ((-2.0, 2.0), (-1.0, 3.0))
@@ -376,8 +374,8 @@ class Valley(Surface):
     name = "Valley"
 
     def __init__(self, k=10.0, c=0.1):
-        self.k = _finite_real("k", k, positive=True)
-        self.c = _finite_real("c", c, positive=True)
+        self.k = checks.real("k", k, low=0, low_open=True)
+        self.c = checks.real("c", c, low=0, low_open=True)
         self.minima = _readonly([[0.0, 0.0]])
         self.min_value = 0.0
         self.bounds = ((-5.0, 5.0), (-2.5, 2.5))
@@ -518,11 +516,15 @@ class Trajectory:
     min_value : float
         The surface's ``min_value``, stored so that ``steps_to`` can measure the
         gap :math:`L(\theta_t) - L^\star` on its own.
+    records : ``ndarray`` or None
+        What ``run(..., record=f)`` recorded: ``f(optimizer)`` after each step,
+        stacked, one row per step :math:`t = 1, \dots, T`. ``None`` without ``record``.
     """
 
     path: np.ndarray
     losses: np.ndarray
     min_value: float = 0.0
+    records: np.ndarray | None = None
 
     def steps_to(self, tol):
         r"""First step :math:`t` with :math:`L(\theta_t) - L^\star \le` ``tol``.
@@ -538,15 +540,14 @@ class Trajectory:
             The index into ``losses`` (0 if the start already qualifies), or
             ``None`` if the run never got that close. ``nan`` losses never qualify.
         """
-        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) \
-                or not math.isfinite(tol) or tol < 0:
-            raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+        tol = checks.real("tol", tol, low=0)
         with np.errstate(invalid="ignore"):
             hits = np.flatnonzero(self.losses - self.min_value <= tol)
         return int(hits[0]) if hits.size else None
 
 
-def run(optimizer, surface, start=None, steps=100, schedule=None, batch_size=None, seed=0):
+def run(optimizer, surface, start=None, steps=100, schedule=None, batch_size=None, seed=0,
+        record=None):
     r"""Run an optimizer on a surface and record every point it visits.
 
     Each step computes :math:`g_t = \nabla L(\theta_{t-1})` and calls
@@ -572,7 +573,7 @@ def run(optimizer, surface, start=None, steps=100, schedule=None, batch_size=Non
         Number of optimizer steps :math:`T`, >= 0.
         Default ``100``.
     schedule : ``callable``
-        ``t -> lr`` for ``t = 0, 1, …``, e.g. from ``optlib.schedules``;
+        ``t -> lr`` for ``t = 0, 1, …``, e.g. from ``optlib.optim.lr_scheduler``;
         ``None`` (default) leaves ``optimizer.lr`` alone.
     batch_size : int
         Only for surfaces made of examples (``LeastSquares``): each step uses the
@@ -580,22 +581,115 @@ def run(optimizer, surface, start=None, steps=100, schedule=None, batch_size=Non
         from a fresh random order every epoch (``seed``). ``None``: the exact gradient.
     seed : int
         Seeds the order of the examples when ``batch_size`` is given.
+    record : ``callable``
+        ``record(optimizer) -> value``, called after every step to record what a
+        chapter needs besides the path, e.g. ``optlib.optim.effective_rate.effective_rate``
+        (the per-coordinate rate of an adaptive method). The values are stacked into
+        ``Trajectory.records``. ``None`` (default): nothing more is recorded.
 
     Returns
     -------
     ``Trajectory``
         ``path`` of shape ``(steps + 1, 2)`` starting with :math:`\theta_0`,
-        ``losses`` of shape ``(steps + 1,)``, and ``surface.min_value``.
+        ``losses`` of shape ``(steps + 1,)``, ``surface.min_value``, and ``records``.
     """
+    theta, gradient = _check_run(optimizer, surface, start, steps, schedule, batch_size, seed,
+                                 record)
+    path, losses, records = _descend(optimizer, theta, gradient, steps, schedule=schedule,
+                                     record=record, loss=surface)
+    return Trajectory(path=path, losses=losses, min_value=float(surface.min_value),
+                      records=records)
+
+
+def replay(optimizer, grads, theta0=0.0, schedule=None, bounds=None, record=None):
+    r"""Feed an optimizer a fixed sequence of gradients and return the path it takes.
+
+    Step :math:`t` calls ``optimizer.step([θ], [grads[t-1]])``: the gradients do not
+    depend on :math:`\theta`, as if the loss were a slope whose tilt you choose at
+    every step. What comes out is the optimizer's rule alone, read off exactly: its
+    answer to a constant gradient, a single spike after a long silence, pure noise.
+    (The optimizer may still add :math:`\lambda\theta` itself, as ``weight_decay``
+    does.) ``np.diff(replay(optimizer, grads), axis=0)`` are the updates
+    :math:`\theta_t - \theta_{t-1}`.
+
+    Parameters
+    ----------
+    optimizer : ``Optimizer``
+        A fresh optlib optimizer (its state carries over between calls).
+    grads : ``array_like``
+        Shape ``(T,)`` for one parameter or ``(T, n)`` for ``n`` parameters updated
+        side by side: :math:`g_1, \dots, g_T`.
+    theta0 : float or ``array_like``
+        :math:`\theta_0`, broadcast to ``n`` coordinates. Default ``0.0``.
+    schedule : ``callable``
+        ``k -> lr`` for the step taken after ``k`` steps, as in :func:`run`.
+    bounds : ``(float, float)``
+        :math:`[\text{lo}, \text{hi}]`: after every step :math:`\theta` is clipped to it,
+        the projection :math:`\Pi_{\mathcal F}` of online convex optimization (the
+        optimizer's own state is not touched). ``None`` (default): no projection.
+    record : ``callable``
+        ``record(optimizer) -> value``, called after every step, as in :func:`run`.
+
+    Returns
+    -------
+    path : ``ndarray``
+        Shape ``(T + 1,)`` or ``(T + 1, n)``: :math:`\theta_0, \dots, \theta_T` (float64).
+    records : ``ndarray``
+        Only when ``record`` is given: the stacked values, one row per step.
+    """
+    grads, theta, bounds = _check_replay(optimizer, grads, theta0, schedule, bounds, record)
+    rows = iter(grads.reshape(len(grads), theta.size))
+    path, _, records = _descend(optimizer, theta, lambda _: next(rows).copy(), len(grads),
+                                schedule=schedule, record=record, bounds=bounds)
+    if grads.ndim == 1:
+        path = path[:, 0]
+    return path if record is None else (path, records)
+
+
+def _descend(optimizer, theta, gradient, steps, schedule=None, record=None, loss=None,
+             bounds=None):
+    """The one loop of ``run`` and ``replay``: ``steps`` optimizer steps from ``theta``.
+
+    ``gradient(θ)`` gives the gradient of each step. Returns the read-only path
+    (``(steps + 1, d)``), the losses (``None`` without ``loss``) and the records
+    (``None`` without ``record``).
+    """
+    params = [theta]
+    path = np.empty((steps + 1, theta.size))
+    losses = np.empty(steps + 1) if loss is not None else None
+    records = []
+    # The one way optlib applies a schedule: it sets lr = schedule(0) now, and each
+    # scheduler.step() the rate of the next step.
+    scheduler = None if schedule is None else LRScheduler(optimizer, schedule)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        path[0] = theta
+        if loss is not None:
+            losses[0] = loss(theta)
+        for t in range(steps):
+            if scheduler is not None and scheduler.t < t:
+                scheduler.step()                          # lr = schedule(t)
+            optimizer.step(params, [gradient(params[0])])
+            # Read back params[0]: an optimizer is meant to update in place, but
+            # reading the list also works for one that stores a new array.
+            if bounds is not None:
+                np.clip(params[0], *bounds, out=params[0])
+            path[t + 1] = params[0]
+            if loss is not None:
+                losses[t + 1] = loss(params[0])
+            if record is not None:
+                records.append(np.copy(record(optimizer)))
+    for array in (path, losses):
+        if array is not None:
+            array.flags.writeable = False
+    return path, losses, (np.array(records) if record is not None else None)
+
+
+def _check_run(optimizer, surface, start, steps, schedule, batch_size, seed, record):
+    """Check ``run``'s arguments; return :math:`\\theta_0` (a fresh array) and the gradient."""
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
-    if not callable(getattr(optimizer, "step", None)):
-        raise TypeError(f"optimizer must have a step(params, grads) method, "
-                        f"got {type(optimizer).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    if schedule is not None and not callable(schedule):
-        raise TypeError(f"schedule must be a callable t -> lr or None, got {schedule!r}")
+    _check_stepper(optimizer, schedule, record)
+    checks.integer("steps", steps, low=0)
     if start is None:
         start = surface.start
     try:
@@ -604,36 +698,42 @@ def run(optimizer, surface, start=None, steps=100, schedule=None, batch_size=Non
         raise ValueError(f"start must be two finite numbers, got {start!r}") from None
     if theta.shape != (2,) or not np.all(np.isfinite(theta)):
         raise ValueError(f"start must be two finite numbers (shape (2,)), got {start!r}")
+    if batch_size is None:
+        return theta, surface.grad
+    if not hasattr(surface, "batch_grad"):
+        raise TypeError(f"batch_size needs a surface made of examples (LeastSquares), "
+                        f"got {type(surface).__name__}")
+    batch_size = checks.integer("batch_size", batch_size, low=1, high=surface.n)
+    batches = _minibatches(surface.n, batch_size, np.random.default_rng(seed))
+    return theta, lambda theta: surface.batch_grad(theta, next(batches))
 
-    if batch_size is not None:
-        if not hasattr(surface, "batch_grad"):
-            raise TypeError(f"batch_size needs a surface made of examples (LeastSquares), "
-                            f"got {type(surface).__name__}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-                or not 1 <= batch_size <= surface.n:
-            raise ValueError(f"batch_size must be an integer in [1, N={surface.n}], got {batch_size!r}")
-        batches = _minibatches(surface.n, int(batch_size), np.random.default_rng(seed))
-        gradient = lambda theta: surface.batch_grad(theta, next(batches))
-    else:
-        gradient = surface.grad
 
-    steps = int(steps)
-    path = np.empty((steps + 1, 2))
-    losses = np.empty(steps + 1)
-    params = [theta]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        path[0], losses[0] = theta, surface(theta)
-        for t in range(steps):
-            if schedule is not None:
-                optimizer.lr = schedule(t)
-            optimizer.step(params, [gradient(params[0])])
-            # Read back params[0]: an optimizer is meant to update in place, but
-            # reading the list also works for one that stores a new array.
-            path[t + 1] = params[0]
-            losses[t + 1] = surface(params[0])
-    path.flags.writeable = False
-    losses.flags.writeable = False
-    return Trajectory(path=path, losses=losses, min_value=float(surface.min_value))
+def _check_replay(optimizer, grads, theta0, schedule, bounds, record):
+    """Check ``replay``'s arguments; return the gradients, :math:`\\theta_0` and the bounds."""
+    _check_stepper(optimizer, schedule, record)
+    grads = np.asarray(grads, dtype=np.float64)
+    if grads.ndim not in (1, 2):
+        raise ValueError(f"grads must have shape (T,) or (T, n), got {grads.shape}")
+    n = 1 if grads.ndim == 1 else grads.shape[1]
+    theta = np.array(np.broadcast_to(np.asarray(theta0, dtype=np.float64), (n,)))
+    if bounds is not None:
+        lo, hi = (checks.real("bounds", b) for b in bounds)
+        if not lo < hi:
+            raise ValueError(f"bounds must be two finite numbers lo < hi, got {bounds!r}")
+        if not np.all((lo <= theta) & (theta <= hi)):
+            raise ValueError(f"theta0 must be inside bounds [{lo}, {hi}], got {theta0!r}")
+        bounds = (lo, hi)
+    return grads, theta, bounds
+
+
+def _check_stepper(optimizer, schedule, record):
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step(params, grads) method, "
+                        f"got {type(optimizer).__name__}")
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"schedule must be a callable t -> lr or None, got {schedule!r}")
+    if record is not None and not callable(record):
+        raise TypeError(f"record must be a callable optimizer -> value or None, got {record!r}")
 
 
 def _minibatches(n, batch_size, rng):

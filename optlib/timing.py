@@ -75,7 +75,7 @@ def time_per_example(model, loss_fn, X, y, batch_sizes, repeat=5, min_seconds=0.
     with threadpool_limits(limits=threads):
         for _ in range(repeat):
             for i, (xb, yb) in enumerate(batches):
-                seconds = best_time(lambda: one_step(xb, yb), repeat=1,
+                seconds = best_time(lambda xb=xb, yb=yb: one_step(xb, yb), repeat=1,
                                     min_seconds=min_seconds, clock=clock)
                 best[i] = min(best[i], seconds / len(xb))
     return best

@@ -4,35 +4,17 @@ import math
 import numpy as np
 import pytest
 
-from optlib.lab.ch05_adam import (AdamEpsHat, adam_effective_rate, constant_gradient_step,
-                                epsilon_hat_to_eps, nadam_momentum, radam_rectifier, radam_rho,
-                                replay)
+from optlib.lab.ch05_adam import (
+    AdamEpsHat,
+    constant_gradient_step,
+    epsilon_hat_to_eps,
+    nadam_momentum,
+    radam_rectifier,
+    radam_rho,
+)
 from optlib.optim import SGD, Adam, AdamW, NAdam, RAdam
-
-
-# ------------------------------------------------------------------ replay
-
-def test_replay_returns_the_path_of_a_fixed_gradient_sequence():
-    path = replay(SGD(lr=0.5), [1.0, 2.0, -4.0], theta0=1.0)
-    assert np.allclose(path, [1.0, 0.5, -0.5, 1.5])
-
-
-def test_replay_updates_coordinates_side_by_side():
-    grads = np.ones((4, 3)) * [1.0, 10.0, 100.0]
-    path = replay(Adam(lr=0.1), grads)
-    assert path.shape == (5, 3)
-    assert np.allclose(path[-1], -0.4), "Adam's step is η whatever the gradient's scale"
-
-
-def test_replay_records_a_value_after_every_step():
-    path, rates = replay(Adam(lr=1.0, eps=0.0), [2.0, 2.0], record=adam_effective_rate)
-    assert rates.shape == (2, 1) and np.allclose(rates, 0.5)
-
-
-def test_replay_rejects_grads_of_the_wrong_shape():
-    with pytest.raises(ValueError, match="grads"):
-        replay(SGD(lr=0.1), np.zeros((2, 2, 2)))
-
+from optlib.optim.effective_rate import effective_rate
+from optlib.surfaces import replay
 
 # ------------------------------------------------------------------ bias correction
 
@@ -69,27 +51,27 @@ def test_effective_rate_is_eta_over_root_vhat_plus_eps():
     opt = Adam(lr=0.1, eps=1e-3)
     replay(opt, [2.0, 4.0])
     v_hat = (0.999 * 0.001 * 4 + 0.001 * 16) / (1 - 0.999 ** 2)
-    assert adam_effective_rate(opt)[0] == pytest.approx(0.1 / (math.sqrt(v_hat) + 1e-3))
+    assert effective_rate(opt)[0] == pytest.approx(0.1 / (math.sqrt(v_hat) + 1e-3))
 
 
 def test_effective_rate_uses_the_running_maximum_for_amsgrad():
     opt = Adam(lr=1.0, eps=0.0, betas=(0.9, 0.5), amsgrad=True)
     replay(opt, [10.0, 0.0, 0.0])
     v_max = 0.5 * 100                                          # v after step 1, never exceeded
-    assert adam_effective_rate(opt)[0] == pytest.approx(1 / math.sqrt(v_max / (1 - 0.5 ** 3)))
+    assert effective_rate(opt)[0] == pytest.approx(1 / math.sqrt(v_max / (1 - 0.5 ** 3)))
 
 
 def test_effective_rate_tends_to_eta_over_eps_for_a_large_eps():
     opt = AdamW(lr=0.01, eps=100.0)
     replay(opt, np.random.default_rng(0).normal(size=(20, 5)))
-    assert np.allclose(adam_effective_rate(opt), 0.01 / 100, rtol=0.02)
+    assert np.allclose(effective_rate(opt), 0.01 / 100, rtol=0.02)
 
 
 def test_effective_rate_needs_an_adam_that_has_stepped():
     with pytest.raises(TypeError, match="Adam"):
-        adam_effective_rate(SGD(lr=0.1))
+        effective_rate(SGD(lr=0.1))
     with pytest.raises(KeyError, match="no state"):
-        adam_effective_rate(Adam())
+        effective_rate(Adam())
 
 
 # ------------------------------------------------------------------ ε-hat

@@ -1,13 +1,10 @@
-"""Specification of optlib.nn.batchnorm: BatchNorm1d as torch.nn.BatchNorm1d, NoisyShift, bn_mlp."""
+"""Specification of optlib.nn.batchnorm: BatchNorm1d as torch.nn.BatchNorm1d."""
 
 import numpy as np
 import pytest
 
-from optlib.nn import gradcheck
-from optlib.nn.batchnorm import (BatchNorm1d, NoisyShift, batchnorm_layers, bn_mlp, frozen_running_stats,
-                              scaled_he)
+from optlib.nn import BatchNorm1d, Linear, ReLU, Sequential, gradcheck
 from optlib.nn.losses import softmax_cross_entropy
-from optlib.nn import Linear, ReLU, Sequential, init_he
 from optlib.optim import SGD
 from optlib.train.loop import fit
 
@@ -20,14 +17,18 @@ def x64(shape, seed=1, scale=3.0, shift=2.0):
     return shift + scale * np.random.default_rng(seed).standard_normal(shape)
 
 
-def bn64(**kwargs):
+def bn64_of(features, **kwargs):
     """A float64 layer with non-trivial γ, β (so that they are tested too)."""
-    layer = BatchNorm1d(4, dtype=np.float64, **kwargs)
+    layer = BatchNorm1d(features, dtype=np.float64, **kwargs)
     if layer.affine:
         rng = np.random.default_rng(7)
-        layer.weight[:] = rng.uniform(0.5, 2.0, 4)
-        layer.bias[:] = rng.normal(size=4)
+        layer.weight[:] = rng.uniform(0.5, 2.0, features)
+        layer.bias[:] = rng.normal(size=features)
     return layer
+
+
+def bn64(**kwargs):
+    return bn64_of(4, **kwargs)
 
 
 # --------------------------------------------------------------- gradient checks
@@ -53,7 +54,9 @@ def test_without_running_stats_evaluation_mode_passes_gradient_check_with_batch_
 
 
 def test_network_with_batchnorm_passes_gradient_check():
-    model = bn_mlp([5, 6, 6, 3], seed=1, dtype=np.float64)
+    model = Sequential(Linear(5, 6, bias=False, seed=1, dtype=np.float64), bn64_of(6), ReLU(),
+                       Linear(6, 6, bias=False, seed=2, dtype=np.float64), bn64_of(6), ReLU(),
+                       Linear(6, 3, seed=3, dtype=np.float64))
     errors = gradcheck.check_model(model, softmax_cross_entropy, x64((7, 5)), np.array([0, 1, 2, 0, 1, 2, 2]))
     assert max(errors.values()) < TOL
 
@@ -169,17 +172,34 @@ def test_buffers_hold_the_live_running_stats():
     assert BatchNorm1d(2, track_running_stats=False).buffers() == {}
 
 
-def test_frozen_running_stats_undoes_forward_passes_made_inside_it():
-    model = bn_mlp([3, 4, 4, 2], seed=0)
-    model(np.ones((5, 3), np.float32) + np.arange(5, dtype=np.float32)[:, None])
-    before = [(bn.running_mean.copy(), bn.running_var.copy(), bn.num_batches_tracked)
-              for bn in batchnorm_layers(model)]
-    with frozen_running_stats(model):
-        model(np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32))
-    for bn, (mean, var, tracked) in zip(batchnorm_layers(model), before):
-        np.testing.assert_array_equal(bn.running_mean, mean)
-        np.testing.assert_array_equal(bn.running_var, var)
-        assert bn.num_batches_tracked == tracked
+def test_state_dict_has_pytorchs_keys_including_num_batches_tracked():
+    layer = BatchNorm1d(3)
+    layer(x64((5, 3)).astype(np.float32))
+    state = layer.state_dict()
+    assert list(state) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    assert state["num_batches_tracked"].shape == () and state["num_batches_tracked"].dtype == np.int64
+    assert state["num_batches_tracked"] == 1
+
+
+def test_with_momentum_none_a_restored_layer_continues_the_cumulative_average():
+    batches = [x64((6, 4), seed=s) for s in range(4)]
+    straight = BatchNorm1d(4, momentum=None, dtype=np.float64)
+    for x in batches:
+        straight(x)
+    first = BatchNorm1d(4, momentum=None, dtype=np.float64)
+    for x in batches[:2]:
+        first(x)
+    resumed = BatchNorm1d(4, momentum=None, dtype=np.float64)
+    resumed.load_state_dict(first.state_dict())
+    for x in batches[2:]:
+        resumed(x)
+    assert resumed.num_batches_tracked == 4
+    np.testing.assert_allclose(resumed.running_mean, straight.running_mean, rtol=1e-12)
+    np.testing.assert_allclose(resumed.running_var, straight.running_var, rtol=1e-12)
+
+
+def test_num_batches_tracked_is_none_without_running_stats_as_in_pytorch():
+    assert BatchNorm1d(2, track_running_stats=False).num_batches_tracked is None
 
 
 # --------------------------------------------------------------------- modules
@@ -193,19 +213,39 @@ def test_parameters_are_named_weight_and_bias_like_pytorch():
     assert BatchNorm1d(3, affine=False).parameters() == {}
 
 
-def test_sequential_switches_batchnorm_between_train_and_eval():
-    model = bn_mlp([3, 4, 2])
-    model.eval()
-    assert not batchnorm_layers(model)[0].training
-    model.train()
-    assert batchnorm_layers(model)[0].training
-
-
 def test_a_batch_of_one_is_refused_in_training_mode_but_not_in_eval():
     layer = BatchNorm1d(3)
     with pytest.raises(ValueError, match="at least 2 rows"):
         layer(np.ones((1, 3), np.float32))
     assert layer.eval()(np.ones((1, 3), np.float32)).shape == (1, 3)
+
+
+def test_without_running_stats_a_batch_of_one_is_refused_in_eval_mode_without_blaming_training():
+    layer = BatchNorm1d(3, track_running_stats=False).eval()
+    with pytest.raises(ValueError, match="at least 2 rows") as error:
+        layer(np.ones((1, 3), np.float32))
+    assert "track_running_stats=False" in str(error.value)
+    assert "training mode" not in str(error.value)
+
+
+def test_backward_before_forward_is_a_clear_error():
+    with pytest.raises(RuntimeError, match=r"BatchNorm1d.backward\(\) was called before forward\(\)"):
+        BatchNorm1d(3).backward(np.ones((2, 3), np.float32))
+
+
+def test_a_python_list_as_input_is_refused_by_name():
+    with pytest.raises(TypeError, match="x must be a NumPy array"):
+        BatchNorm1d(2)([[1.0, 2.0], [3.0, 4.0]])
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_changing_the_output_in_place_does_not_change_the_backward_pass(affine):
+    layer, x, dout = bn64(affine=affine), x64((6, 4)), x64((6, 4), seed=2)
+    layer(x)
+    expected = layer.backward(dout)
+    out = layer(x)
+    out[:] = 0.0
+    np.testing.assert_array_equal(layer.backward(dout), expected)
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -228,66 +268,7 @@ def test_repr_matches_pytorch():
                                      "track_running_stats=True)")
 
 
-# ------------------------------------------------------------------ NoisyShift
-
-
-def test_noisy_shift_changes_its_transformation_every_training_step():
-    layer = NoisyShift(3, scale=3.0, shift=1.0, seed=0)
-    x = np.ones((4, 3), np.float32)
-    a, b = layer(x), layer(x)
-    assert not np.allclose(a, b)
-    assert np.all((a >= 0) & (a <= 4))           # s ∈ [1, 3], c ∈ [-1, 1]
-
-
-def test_noisy_shift_backward_multiplies_by_this_steps_scale():
-    layer = NoisyShift(3, seed=0)
-    x = np.random.default_rng(0).standard_normal((5, 3))
-    out = layer(x)
-    dx = layer.backward(np.ones_like(x))
-    # y = s x + c with the same s for every row: dy/dx = s
-    s = (out[1] - out[0]) / (x[1] - x[0])
-    np.testing.assert_allclose(dx, np.broadcast_to(s, x.shape), rtol=1e-9)
-
-
-def test_noisy_shift_in_eval_mode_is_the_average_scaling():
-    layer = NoisyShift(2, scale=3.0, seed=0).eval()
-    np.testing.assert_allclose(layer(np.ones((2, 2))), 2.0)
-    assert max(gradcheck.check_layer(layer, x64((3, 2))).values()) < TOL
-
-
-# ---------------------------------------------------------------------- bn_mlp
-
-
-def test_bn_mlp_puts_batchnorm_between_linear_and_relu():
-    model = bn_mlp([4, 5, 5, 3])
-    kinds = [type(layer).__name__ for layer in model]
-    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Linear", "BatchNorm1d", "ReLU", "Linear"]
-    assert model[0].bias is None and model[6].bias is not None   # β replaces the hidden biases
-
-
-def test_bn_mlp_with_and_without_batchnorm_starts_from_the_same_weights():
-    with_bn, without = bn_mlp([4, 5, 5, 3], seed=3), bn_mlp([4, 5, 5, 3], batchnorm=False, seed=3)
-    linear = [m for m in with_bn if isinstance(m, Linear)]
-    for a, b in zip(linear, [m for m in without if isinstance(m, Linear)]):
-        np.testing.assert_array_equal(a.weight, b.weight)
-
-
-def test_bn_mlp_noisy_needs_batchnorm():
-    assert [type(m).__name__ for m in bn_mlp([2, 3, 2], noisy=True)][1:3] == ["BatchNorm1d", "NoisyShift"]
-    with pytest.raises(ValueError, match="noisy"):
-        bn_mlp([2, 3, 2], batchnorm=False, noisy=True)
-
-
-def test_scaled_he_multiplies_he_initialization():
-    w = scaled_he(3.0)((4, 5), seed=1, dtype=np.float32)
-    np.testing.assert_allclose(w, 3.0 * init_he((4, 5), seed=1, dtype=np.float64), rtol=1e-6)
-    assert w.dtype == np.float32
-    with pytest.raises(ValueError, match="factor"):
-        scaled_he(0.0)
-
-
 def test_state_dict_of_a_network_holds_the_running_statistics():
-    from optlib.nn import Linear, Sequential
     net = Sequential(Linear(3, 4, seed=0), BatchNorm1d(4))
     rng = np.random.default_rng(0)
     net.forward(rng.normal(size=(8, 3)).astype(np.float32))

@@ -1,13 +1,23 @@
-"""Specification of optlib.lab.ch08_batch_norm: recording layer inputs, probing the loss along the gradient."""
+"""Specification of optlib.lab.ch08_batch_norm: the chapter's networks, recording layer inputs,
+probing the loss along the gradient."""
 
 import numpy as np
 import pytest
 
-from optlib.nn.batchnorm import BatchNorm1d, batchnorm_layers, bn_mlp, scaled_he
-from optlib.lab.ch08_batch_norm import (InputRecorder, batch_dependence, evaluate_train_mode, layer_output_std,
-                              loss_along_gradient)
+from optlib.lab.ch08_batch_norm import (
+    InputRecorder,
+    NoisyShift,
+    batch_dependence,
+    batchnorm_layers,
+    bn_mlp,
+    evaluate_train_mode,
+    frozen_running_stats,
+    layer_output_std,
+    loss_along_gradient,
+    scaled_he,
+)
+from optlib.nn import MLP, BatchNorm1d, Linear, Sequential, gradcheck, init_he
 from optlib.nn.losses import mse, softmax_cross_entropy
-from optlib.nn import MLP, Linear, Sequential
 from optlib.optim import SGD
 from optlib.train.loop import evaluate, fit
 
@@ -17,6 +27,91 @@ def data():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 4)).astype(np.float32)
     return X, (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+
+
+# ------------------------------------------------------------ frozen running stats
+
+
+def test_frozen_running_stats_undoes_forward_passes_made_inside_it():
+    model = bn_mlp([3, 4, 4, 2], seed=0)
+    model(np.ones((5, 3), np.float32) + np.arange(5, dtype=np.float32)[:, None])
+    before = [(bn.running_mean.copy(), bn.running_var.copy(), int(bn.num_batches_tracked))
+              for bn in batchnorm_layers(model)]
+    with frozen_running_stats(model):
+        model(np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32))
+    for bn, (mean, var, tracked) in zip(batchnorm_layers(model), before):
+        np.testing.assert_array_equal(bn.running_mean, mean)
+        np.testing.assert_array_equal(bn.running_var, var)
+        assert bn.num_batches_tracked == tracked
+
+
+
+def test_sequential_switches_batchnorm_between_train_and_eval():
+    model = bn_mlp([3, 4, 2])
+    model.eval()
+    assert not batchnorm_layers(model)[0].training
+    model.train()
+    assert batchnorm_layers(model)[0].training
+
+
+
+# ------------------------------------------------------------------ NoisyShift
+
+
+def test_noisy_shift_changes_its_transformation_every_training_step():
+    layer = NoisyShift(3, scale=3.0, shift=1.0, seed=0)
+    x = np.ones((4, 3), np.float32)
+    a, b = layer(x), layer(x)
+    assert not np.allclose(a, b)
+    assert np.all((a >= 0) & (a <= 4))           # s ∈ [1, 3], c ∈ [-1, 1]
+
+
+def test_noisy_shift_backward_multiplies_by_this_steps_scale():
+    layer = NoisyShift(3, seed=0)
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    out = layer(x)
+    dx = layer.backward(np.ones_like(x))
+    # y = s x + c with the same s for every row: dy/dx = s
+    s = (out[1] - out[0]) / (x[1] - x[0])
+    np.testing.assert_allclose(dx, np.broadcast_to(s, x.shape), rtol=1e-9)
+
+
+def test_noisy_shift_in_eval_mode_is_the_average_scaling():
+    layer = NoisyShift(2, scale=3.0, seed=0).eval()
+    np.testing.assert_allclose(layer(np.ones((2, 2))), 2.0)
+    x = np.random.default_rng(1).standard_normal((3, 2))
+    assert max(gradcheck.check_layer(layer, x).values()) < 1e-7
+
+
+# ---------------------------------------------------------------------- bn_mlp
+
+
+def test_bn_mlp_puts_batchnorm_between_linear_and_relu():
+    model = bn_mlp([4, 5, 5, 3])
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Linear", "BatchNorm1d", "ReLU", "Linear"]
+    assert model[0].bias is None and model[6].bias is not None   # β replaces the hidden biases
+
+
+def test_bn_mlp_with_and_without_batchnorm_starts_from_the_same_weights():
+    with_bn, without = bn_mlp([4, 5, 5, 3], seed=3), bn_mlp([4, 5, 5, 3], batchnorm=False, seed=3)
+    linear = [m for m in with_bn if isinstance(m, Linear)]
+    for a, b in zip(linear, [m for m in without if isinstance(m, Linear)]):
+        np.testing.assert_array_equal(a.weight, b.weight)
+
+
+def test_bn_mlp_noisy_needs_batchnorm():
+    assert [type(m).__name__ for m in bn_mlp([2, 3, 2], noisy=True)][1:3] == ["BatchNorm1d", "NoisyShift"]
+    with pytest.raises(ValueError, match="noisy"):
+        bn_mlp([2, 3, 2], batchnorm=False, noisy=True)
+
+
+def test_scaled_he_multiplies_he_initialization():
+    w = scaled_he(3.0)((4, 5), seed=1, dtype=np.float32)
+    np.testing.assert_allclose(w, 3.0 * init_he((4, 5), seed=1, dtype=np.float64), rtol=1e-6)
+    assert w.dtype == np.float32
+    with pytest.raises(ValueError, match="factor"):
+        scaled_he(0.0)
 
 
 # ----------------------------------------------------------------- InputRecorder

@@ -1,13 +1,18 @@
-"""Specification of optlib.train.callbacks: early stopping with patience, and extra evaluations."""
+"""Specification of optlib.train.callbacks: early stopping with patience, extra evaluations, dead ReLUs."""
 
 import numpy as np
 import pytest
 
-from optlib.train.callbacks import EarlyStopping, Evaluate, stopping_point
-from optlib.data import make_blobs
+from optlib.nn import MLP, Linear
 from optlib.nn.losses import softmax_cross_entropy
-from optlib.nn import MLP
 from optlib.optim import SGD
+from optlib.train.callbacks import (
+    DeadReLUs,
+    EarlyStopping,
+    Evaluate,
+    dead_relu_fraction,
+    stopping_point,
+)
 from optlib.train.loop import evaluate, fit
 
 CURVE = [1.0, 0.8, 0.7, 0.75, 0.72, 0.71, 0.9, 0.95, 0.6, 1.0]   # best at epoch 3, then 9
@@ -94,7 +99,7 @@ def test_stopping_point_in_max_mode():
     assert stopping_point([0.1, 0.5, 0.4, 0.3], patience=2, mode="max") == (4, 2)
 
 
-def test_in_fit_it_stops_and_restores_the_best_validation_loss():
+def test_in_fit_it_stops_and_restores_the_best_validation_loss(make_blobs):
     X, y = make_blobs(n=60, centers=3, std=1.5, seed=0)
     Xv, yv = make_blobs(n=200, centers=3, std=1.5, seed=1)
     model = MLP([2, 64, 64, 3], seed=0)
@@ -108,25 +113,25 @@ def test_in_fit_it_stops_and_restores_the_best_validation_loss():
     assert restored == pytest.approx(h.val_loss[stop.best_epoch])
 
 
-def test_monitoring_validation_without_validation_data_is_an_error():
+def test_monitoring_validation_without_validation_data_is_an_error(make_blobs):
     X, y = make_blobs(n=30, centers=3, seed=0)
     with pytest.raises(ValueError, match="pass X_val and y_val"):
         fit(MLP([2, 4, 3]), softmax_cross_entropy, SGD(lr=0.1), X, y, epochs=2, batch_size=10,
             callbacks=[EarlyStopping()], progress=False)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(patience=0), "patience must be an integer >= 1"),
-    (dict(patience=2.5), "patience must be an integer >= 1"),
-    (dict(min_delta=-0.1), "min_delta must be a finite number >= 0"),
-    (dict(monitor="loss"), "monitor must be one of"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(patience=0), ValueError, "patience must be an integer >= 1"),
+    (dict(patience=2.5), TypeError, "patience must be an integer >= 1"),
+    (dict(min_delta=-0.1), ValueError, "min_delta must be a finite number >= 0"),
+    (dict(monitor="loss"), ValueError, "monitor must be one of"),
 ])
-def test_bad_arguments_are_named(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments_are_named(kwargs, error, message):
+    with pytest.raises(error, match=message):
         EarlyStopping(**kwargs)
 
 
-def test_evaluate_records_one_loss_per_epoch_on_extra_data():
+def test_evaluate_records_one_loss_per_epoch_on_extra_data(make_blobs):
     X, y = make_blobs(n=60, centers=3, seed=0)
     Xt, yt = make_blobs(n=90, centers=3, seed=2)
     model = MLP([2, 8, 3], seed=0)
@@ -134,3 +139,33 @@ def test_evaluate_records_one_loss_per_epoch_on_extra_data():
     fit(model, softmax_cross_entropy, SGD(lr=0.1), X, y, epochs=4, callbacks=[extra], progress=False)
     assert len(extra.loss) == len(extra.acc) == 4
     assert extra.loss[-1] == pytest.approx(evaluate(model, softmax_cross_entropy, Xt, yt)[0])
+
+
+# --------------------------------------------------------------------------- dead ReLUs
+
+
+def test_a_unit_with_negative_bias_and_zero_weights_is_dead():
+    model = MLP([2, 4, 3], seed=0)
+    w, b = model.parameters()["0.weight"], model.parameters()["0.bias"]
+    w[:2] = 0.0
+    b[:2] = -1.0                                          # units 0 and 1: always 0
+    b[2:] = 10.0                                          # units 2 and 3: always on
+    X = np.random.default_rng(0).standard_normal((50, 2)).astype(np.float32)
+    assert dead_relu_fraction(model, X) == {1: 0.5}
+
+
+def test_dead_relu_fraction_keeps_the_mode_and_needs_a_sequential():
+    model = MLP([2, 4, 3], seed=0).eval()
+    dead_relu_fraction(model, np.ones((3, 2), dtype=np.float32))
+    assert model.training is False
+    with pytest.raises(TypeError, match="must be a Sequential"):
+        dead_relu_fraction(Linear(2, 3), np.ones((3, 2)))
+
+
+def test_a_huge_learning_rate_kills_relus_and_the_callback_sees_it(make_blobs):
+    X, y = make_blobs(n=300, centers=3, seed=0)
+    dead = DeadReLUs(X)
+    fit(MLP([2, 32, 32, 3], seed=0), softmax_cross_entropy, SGD(lr=50.0), X, y, epochs=2,
+        batch_size=30, callbacks=[dead], progress=False)
+    assert len(dead.fractions) == 2
+    assert max(dead.fractions[-1].values()) > 0.5

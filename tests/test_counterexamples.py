@@ -48,5 +48,5 @@ def test_adam_goes_to_plus_one_and_amsgrad_to_minus_one():
 
 
 def test_rejects_a_start_outside_the_bounds():
-    with pytest.raises(ValueError, match="x0"):
+    with pytest.raises(ValueError, match="inside bounds"):
         projected_online(SGD(lr=0.1), [1.0], x0=2.0)

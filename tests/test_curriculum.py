@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 
 from optlib.lab import ch07_shuffling_curriculum as cur
-from optlib.nn.batchnorm import bn_mlp
-from optlib.data import make_blobs
-from optlib.nn.losses import softmax_cross_entropy
+from optlib.lab.ch08_batch_norm import bn_mlp
 from optlib.nn import MLP
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.optim import SGD, Adam
 from optlib.train.loop import fit
 
 
 @pytest.fixture(scope="module")
-def blobs():
+def blobs(make_blobs):
     return make_blobs(n=120, centers=3, std=0.8, seed=0)
 
 

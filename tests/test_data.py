@@ -5,9 +5,15 @@ import time
 import numpy as np
 import pytest
 
-from optlib.data import (Dataset, linear_regression, load_digits, make_blobs, make_digits,
-                         make_moons, make_spirals, split_indices, standardize,
-                         train_val_test_split)
+from optlib.data import (
+    Dataset,
+    linear_regression,
+    load_digits,
+    make_digits,
+    split_indices,
+    standardize,
+    train_val_test_split,
+)
 
 
 @pytest.fixture(scope="module")
@@ -103,30 +109,6 @@ def test_make_digits_rejects_bad_arguments():
         make_digits(n=10, size=4)
 
 
-# --------------------------------------------------------------------- 2-D sets
-
-
-@pytest.mark.parametrize("make, classes", [(make_blobs, 3), (make_moons, 2), (make_spirals, 3)])
-def test_2d_sets_are_seeded_float32_and_balanced(make, classes):
-    X, y = make(n=300, seed=0)
-    X2, y2 = make(n=300, seed=0)
-    assert X.shape == (300, 2) and X.dtype == np.float32 and y.dtype == np.int64
-    np.testing.assert_array_equal(X, X2)
-    np.testing.assert_array_equal(y, y2)
-    assert np.bincount(y).tolist() == [300 // classes] * classes
-    assert not np.array_equal(X, make(n=300, seed=1)[0])
-
-
-def test_blobs_sit_around_their_centres():
-    X, y = make_blobs(n=3000, centers=[[5, 0], [-5, 0]], std=0.1, seed=0)
-    np.testing.assert_allclose(X[y == 0].mean(axis=0), [5, 0], atol=0.02)
-
-
-def test_spirals_lie_in_the_unit_disc():
-    X, _ = make_spirals(n=500, seed=0)
-    assert np.linalg.norm(X, axis=1).max() <= 1 + 1e-6
-
-
 # ------------------------------------------------------------------- regression
 
 
@@ -163,6 +145,35 @@ def test_train_val_test_split_is_deterministic_and_returns_a_dataset():
 def test_split_rejects_bad_fractions(fractions):
     with pytest.raises(ValueError, match="fractions must be 3 numbers"):
         split_indices(10, fractions)
+
+
+@pytest.mark.parametrize("fractions", [0.5, None, ("0.6", 0.2, 0.2), (True, False, False)])
+def test_fractions_that_are_not_three_numbers_are_a_type_error(fractions):
+    with pytest.raises(TypeError, match="fractions must be 3 numbers"):
+        split_indices(10, fractions)
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError),
+                                         (True, TypeError)])
+def test_every_data_maker_names_a_bad_seed(seed, error):
+    for make in (lambda: split_indices(10, seed=seed), lambda: load_digits(seed=seed),
+                 lambda: make_digits(n=10, seed=seed), lambda: linear_regression(n=5, seed=seed)):
+        with pytest.raises(error, match="seed must be an integer >= 0 or a numpy.random.Generator"):
+            make()
+
+
+def test_a_generator_is_a_seed_and_is_advanced():
+    rng = np.random.default_rng(0)
+    first, second = split_indices(10, seed=rng)[0], split_indices(10, seed=rng)[0]
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(split_indices(10, seed=np.random.default_rng(0))[0], first)
+
+
+def test_make_digits_names_zoom_and_contrast_outside_zero_one():
+    with pytest.raises(ValueError, match=r"max_zoom must be a number in \[0, 1\)"):
+        make_digits(n=10, max_zoom=1.0)
+    with pytest.raises(ValueError, match=r"contrast must be a number in \[0, 1\)"):
+        make_digits(n=10, contrast=-0.1)
 
 
 def test_standardize_uses_training_statistics_only():

@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from optlib.data import linear_regression
-from optlib.lab.ch09_early_stopping_noise import (equivalent_alpha, gd_filter, gd_iterate, ridge,
-                                            ridge_filter)
+from optlib.lab.ch09_early_stopping_noise import (
+    equivalent_alpha,
+    gd_filter,
+    gd_iterate,
+    ridge,
+    ridge_filter,
+)
 from optlib.optim import SGD
 
 
@@ -62,11 +67,11 @@ def test_the_equivalent_alpha_makes_the_filters_differ_by_at_most_a_fifth():
 
 
 def test_bad_arguments_are_named():
-    with pytest.raises(ValueError, match="lr must be finite and > 0"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
         gd_filter([1.0], lr=0.0, steps=1)
     with pytest.raises(ValueError, match="steps must be integers >= 0"):
         gd_filter([1.0], lr=0.1, steps=1.5)
-    with pytest.raises(ValueError, match="alpha must be finite and > 0"):
+    with pytest.raises(ValueError, match="alpha must be a finite number > 0"):
         ridge_filter([1.0], alpha=-1.0)
     with pytest.raises(ValueError, match="steps must be >= 1"):
         equivalent_alpha(0.1, 0)

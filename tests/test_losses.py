@@ -86,6 +86,45 @@ def test_cross_entropy_rejects_bad_labels(labels, error, message):
         softmax_cross_entropy(np.zeros((2, 3)), labels)
 
 
+@pytest.mark.parametrize("loss_fn, pred, target", [
+    (mse, np.zeros((0, 1)), np.zeros((0, 1))),
+    (softmax_cross_entropy, np.zeros((0, 3)), np.zeros(0, np.int64)),
+], ids=["mse", "cross_entropy"])
+def test_an_empty_batch_is_an_error_naming_the_argument(loss_fn, pred, target):
+    name = "pred" if loss_fn is mse else "logits"
+    with pytest.raises(ValueError, match=f"{name} must hold at least one example"):
+        loss_fn(pred, target)
+
+
+@pytest.mark.parametrize("loss_fn, pred, target, name", [
+    (mse, np.array([[1], [2]]), np.array([[0.0], [1.0]]), "pred"),
+    (softmax_cross_entropy, np.array([[1, 2], [3, 4]]), np.array([0, 1]), "logits"),
+], ids=["mse", "cross_entropy"])
+def test_integer_predictions_are_refused_because_the_gradient_has_their_dtype(loss_fn, pred, target, name):
+    with pytest.raises(TypeError, match=f"{name} must be a floating-point array"):
+        loss_fn(pred, target)
+
+
+@pytest.mark.parametrize("loss_fn, pred, target, name", [
+    (mse, [[1.0], [2.0]], np.array([[0.0], [1.0]]), "pred"),
+    (softmax_cross_entropy, [[1.0, 2.0]], np.array([0]), "logits"),
+    (accuracy, [[1.0, 2.0]], np.array([0]), "logits"),
+], ids=["mse", "cross_entropy", "accuracy"])
+def test_a_python_list_of_predictions_is_refused_by_name(loss_fn, pred, target, name):
+    with pytest.raises(TypeError, match=f"{name} must be a NumPy array"):
+        loss_fn(pred, target)
+
+
+def test_targets_and_labels_may_be_python_lists():
+    assert mse(np.array([[1.0], [3.0]]), [[0.0], [1.0]])[0] == pytest.approx(2.5)
+    assert softmax_cross_entropy(np.zeros((1, 2)), [0])[0] == pytest.approx(math.log(2))
+
+
+def test_accuracy_of_an_empty_batch_is_an_error_not_zero():
+    with pytest.raises(ValueError, match="batch >= 1"):
+        accuracy(np.zeros((0, 3)), np.zeros(0, np.int64))
+
+
 def test_softmax_rows_sum_to_one():
     p = softmax(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1000.0]]))
     np.testing.assert_allclose(p.sum(axis=1), 1)

@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from optlib.data import make_blobs
-from optlib.nn.losses import softmax_cross_entropy
-from optlib.train.lr_finder import exponential_rates, range_test, smooth, suggest
 from optlib.nn import MLP
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.optim import SGD, Adam
+from optlib.optim.wrappers import GradientNoise, Scheduled, UpdateMonitor
 from optlib.train.loop import fit
+from optlib.train.lr_finder import StopOnRise, exponential_rates, range_test, smooth, suggest
 
 
 @pytest.fixture(scope="module")
-def blobs():
+def blobs(make_blobs):
     return make_blobs(n=1_000, centers=4, std=1.0, seed=0)
 
 
@@ -87,6 +87,34 @@ def test_range_test_restores_the_model_and_the_optimizer(blobs):
     assert opt.lr == 0.01 and opt.state == {}
 
 
+@pytest.mark.parametrize("wrap", [UpdateMonitor, lambda o: Scheduled(o, lambda t: 0.01),
+                                  lambda o: GradientNoise(o, eta=0.01)])
+def test_range_test_restores_the_optimizer_inside_a_wrapper(blobs, wrap):
+    X, y = blobs
+    model, inner = MLP([2, 16, 4], seed=0), Adam(lr=0.01)
+    wrapper = wrap(inner)
+    range_test(model, softmax_cross_entropy, wrapper, X, y, batch_size=50)
+    assert inner.state == {} and inner.lr == 0.01           # not the sweep's moments
+    fresh = MLP([2, 16, 4], seed=0)
+    a = fit(model, softmax_cross_entropy, wrapper, X, y, epochs=1, batch_size=50)
+    b = fit(fresh, softmax_cross_entropy, wrap(Adam(lr=0.01)), X, y, epochs=1, batch_size=50)
+    np.testing.assert_array_equal(a.loss, b.loss)            # as if no range test had run
+
+
+def test_stop_on_rise_stops_at_factor_times_the_smoothed_minimum():
+    stop = StopOnRise(factor=2.0, beta=0.0)                  # beta 0: no smoothing
+    decisions = [stop.on_step(t, loss, None, None) for t, loss in enumerate([3, 1, 1.5, 2.5], 1)]
+    assert decisions == [False, False, False, True] and stop.stopped_step == 4
+    assert stop.smoothed == [3, 1, 1.5, 2.5]
+
+
+def test_stop_on_rise_smooths_like_smooth():
+    stop, losses = StopOnRise(factor=1e9, beta=0.9), [2.0, 1.0, 4.0, 0.5]
+    for t, loss in enumerate(losses, 1):
+        stop.on_step(t, loss, None, None)
+    np.testing.assert_allclose(stop.smoothed, smooth(losses, 0.9))
+
+
 def test_range_test_stops_when_the_loss_blows_up(blobs):
     X, y = blobs
     rt = range_test(MLP([2, 16, 4], seed=0), softmax_cross_entropy, SGD(lr=0.1), X, y,
@@ -107,9 +135,9 @@ def test_range_test_suggestion_trains_well(blobs):
 
 def test_range_test_rejects_bad_arguments(blobs):
     X, y = blobs
-    with pytest.raises(ValueError, match="batch_size must be an integer in"):
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1 and <= 1000"):
         range_test(MLP([2, 4, 4]), softmax_cross_entropy, SGD(lr=0.1), X, y, batch_size=0)
-    with pytest.raises(ValueError, match="diverge must be > 1"):
+    with pytest.raises(ValueError, match="diverge must be a finite number > 1"):
         range_test(MLP([2, 4, 4]), softmax_cross_entropy, SGD(lr=0.1), X, y, diverge=0.5)
 
 
@@ -117,11 +145,12 @@ def test_range_test_uses_each_example_once_per_pass():
     seen = []
 
     def loss_fn(pred, target):
-        seen.extend(target.tolist())
+        if len(target) == 3:                                # a training batch, not an evaluation
+            seen.extend(target.tolist())
         return float(np.mean(pred**2)), 2 * pred / pred.size
 
     X = np.arange(10, dtype=np.float32)[:, None]
-    y = np.arange(10)
+    y = np.arange(10, dtype=np.float32)                     # float targets: no accuracy
     range_test(MLP([1, 2, 1], seed=0), loss_fn, SGD(lr=0.1), X, y, lr_min=1e-4,
                lr_max=1e-3, steps=6, batch_size=3, diverge=1e9)
     assert len(set(seen[:9])) == 9                                         # pass 1: no repeat

@@ -3,10 +3,20 @@
 import numpy as np
 import pytest
 
-from optlib.nn import gradcheck
+from optlib.nn import (
+    MLP,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    gradcheck,
+    init_glorot,
+    init_he,
+    init_normal,
+    init_zeros,
+)
 from optlib.nn.losses import mse, softmax_cross_entropy
-from optlib.nn import (MLP, Linear, ReLU, Sequential, Sigmoid, Tanh, init_glorot, init_he,
-                       init_normal, init_zeros)
 
 TOL = 1e-7   # relative error of analytic vs. central-difference gradients in float64
 
@@ -105,6 +115,41 @@ def test_backward_without_input_grad_returns_none_but_fills_parameter_grads():
 def test_linear_rejects_input_of_wrong_width():
     with pytest.raises(ValueError, match=r"x must have shape \(batch, 3\)"):
         Linear(3, 2)(np.ones((2, 4), np.float32))
+
+
+def test_changing_the_input_in_place_after_forward_does_not_change_the_weight_gradient():
+    layer = Linear(3, 2, seed=0, dtype=np.float64)
+    x, dout = x64((4, 3)), x64((4, 2), seed=1)
+    layer(x.copy())
+    layer.backward(dout)
+    expected = layer.weight_grad.copy()
+    layer(x)
+    x *= 10                                  # the caller reuses its buffer before backward
+    layer.backward(dout)
+    np.testing.assert_array_equal(layer.weight_grad, expected)
+
+
+@pytest.mark.parametrize("make", [Tanh, Sigmoid, ReLU], ids=lambda m: m.__name__)
+def test_changing_an_activation_output_in_place_does_not_change_its_backward(make):
+    x, dout = x64((3, 4)), x64((3, 4), seed=1)
+    layer = make()
+    layer(x)
+    expected = layer.backward(dout)
+    out = layer(x)
+    out[:] = 0.3
+    np.testing.assert_array_equal(layer.backward(dout), expected)
+
+
+@pytest.mark.parametrize("layer", [Linear(2, 2), ReLU(), Tanh(), Sigmoid(), MLP([2, 3, 2])], ids=repr)
+def test_backward_before_forward_is_a_clear_error(layer):
+    with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
+        layer.backward(np.ones((1, 2), np.float32))
+
+
+@pytest.mark.parametrize("layer", [Linear(2, 2), ReLU(), Tanh(), Sigmoid(), MLP([2, 3, 2])], ids=repr)
+def test_a_python_list_as_input_is_refused_by_name(layer):
+    with pytest.raises(TypeError, match="x must be a NumPy array"):
+        layer([[1.0, 2.0]])
 
 
 def test_relu_derivative_at_zero_is_zero():
@@ -228,6 +273,12 @@ def test_biases_start_at_zero():
 def test_bad_constructor_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="in_features must be an integer >= 1"):
         Linear(0, 3)
+    with pytest.raises(TypeError, match="out_features must be an integer >= 1"):
+        Linear(2, 3.0)
+    with pytest.raises(TypeError, match="bias must be True or False"):
+        Linear(2, 3, bias="yes")
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        Linear(2, 3, dtype=np.int64)
     with pytest.raises(ValueError, match="init must be one of"):
         Linear(2, 3, init="kaiming")
     with pytest.raises(ValueError, match="scale is only used with init='normal'"):

@@ -104,3 +104,63 @@ def test_check_cells_are_hidden_and_skipped_on_slides(path):
 def test_chapter_starts_with_a_title(path):
     first = _cells(path)[0]
     assert first["cell_type"] == "markdown" and _source(first).startswith("# ")
+
+
+def _names(code):
+    """(defined, used) top-level names of a code cell; IPython magics are skipped."""
+    import ast
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set(), set()
+    defined, used = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (defined if isinstance(node.ctx, (ast.Store, ast.Del)) else used).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+            defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)) \
+                if not isinstance(node, ast.ClassDef) else None
+        elif isinstance(node, ast.Lambda):
+            defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    return defined, used
+
+
+@chapter
+def test_visible_code_uses_no_name_defined_only_in_a_hidden_cell(path):
+    """A reader (and live code on the page) sees only the cells whose code is shown: a name
+    such a cell uses must be defined in a shown cell, not only in a cell whose code the
+    page removes (a hidden check, ``remove-cell``, or generated text, ``remove-input``)."""
+    hidden_only, visible_defined = set(), set()
+    cells = [c for c in _cells(path) if c["cell_type"] == "code"][1:]     # after the Colab cell
+    for cell in cells:
+        defined, _ = _names(_source(cell))
+        hidden = {"remove-cell", "remove-input"} & set(_tags(cell))
+        (hidden_only if hidden else visible_defined).update(defined)
+    hidden_only -= visible_defined
+    for cell in cells:
+        if {"remove-cell", "remove-input"} & set(_tags(cell)):
+            continue                                   # the reader does not see its code
+        _, used = _names(_source(cell))
+        leaked = sorted(used & hidden_only)
+        assert not leaked, f"{leaked} defined only in hidden cells, used in: {_source(cell)[:100]!r}"
+
+
+@chapter
+def test_every_glued_number_is_used_by_a_check(path):
+    """A number the prose prints from the run is asserted by a hidden check (tests/claims.py)."""
+    from claims import claims
+    found = claims(path)
+    assert not found.unchecked, f"glued but never checked: {found.unchecked}"
+
+
+@chapter
+def test_every_glue_role_in_the_prose_has_its_value(path):
+    from claims import claims
+    found = claims(path)
+    assert not found.unglued, f"the text prints {found.unglued}, which nothing glues"

@@ -13,8 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from optlib.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam,
-                          RMSprop)
+from optlib.optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
 from optlib.surfaces import Quadratic, Rosenbrock, run
 
 CLASSES = [SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, NAdam, RAdam]
@@ -667,26 +666,57 @@ def test_rejects_negative_or_non_finite_lr(cls, lr):
         cls(lr=lr)
 
 
+# The ranges torch.optim 2.13 accepts (checked in each class's __init__): betas in [0, 1),
+# Adadelta's rho in [0, 1], SGD's and RMSprop's momentum and RMSprop's alpha >= 0.
 UNIT_INTERVAL = (
-    [(SGD, "momentum", "momentum"), (RMSprop, "alpha", "alpha"),
-     (RMSprop, "momentum", "momentum"), (Adadelta, "rho", "rho")]
+    [(Adadelta, "rho", "rho")]
     + [(cls, "betas0", r"betas\[0\]") for cls in ADAM_FAMILY]
     + [(cls, "betas1", r"betas\[1\]") for cls in ADAM_FAMILY]
 )
 
 
+def _decay_kwargs(arg, value):
+    if arg == "betas0":
+        return {"betas": (value, 0.999)}
+    if arg == "betas1":
+        return {"betas": (0.9, value)}
+    return {arg: value}
+
+
 @pytest.mark.parametrize("cls, arg, message", UNIT_INTERVAL,
                          ids=[f"{c.__name__}-{a}" for c, a, _ in UNIT_INTERVAL])
-@pytest.mark.parametrize("value", [-0.1, 1.0, 1.5, math.nan])
+@pytest.mark.parametrize("value", [-0.1, 1.5, math.nan])
 def test_rejects_decay_rates_outside_zero_one(cls, arg, message, value):
-    if arg == "betas0":
-        kwargs = {"betas": (value, 0.999)}
-    elif arg == "betas1":
-        kwargs = {"betas": (0.9, value)}
-    else:
-        kwargs = {arg: value}
     with pytest.raises(ValueError, match=message):
-        cls(**kwargs)
+        cls(**_decay_kwargs(arg, value))
+
+
+@pytest.mark.parametrize("cls", ADAM_FAMILY)
+@pytest.mark.parametrize("which", [0, 1])
+def test_rejects_betas_of_one_as_torch_does(cls, which):
+    betas = (1.0, 0.999) if which == 0 else (0.9, 1.0)
+    with pytest.raises(ValueError, match=rf"betas\[{which}\]"):
+        cls(betas=betas)
+
+
+def test_adadelta_accepts_rho_of_one_as_torch_does():
+    Adadelta(rho=1.0)
+
+
+MOMENTUM_LIKE = [(SGD, "momentum"), (RMSprop, "momentum"), (RMSprop, "alpha")]
+
+
+@pytest.mark.parametrize("cls, arg", MOMENTUM_LIKE, ids=[f"{c.__name__}-{a}" for c, a in MOMENTUM_LIKE])
+@pytest.mark.parametrize("value", [1.0, 1.5])
+def test_momentum_and_alpha_of_one_and_above_are_accepted_as_torch_does(cls, arg, value):
+    assert cls(**{arg: value}).hyper[arg] == value
+
+
+@pytest.mark.parametrize("cls, arg", MOMENTUM_LIKE, ids=[f"{c.__name__}-{a}" for c, a in MOMENTUM_LIKE])
+@pytest.mark.parametrize("value", [-0.1, math.nan, math.inf])
+def test_momentum_and_alpha_must_be_finite_and_at_least_zero(cls, arg, value):
+    with pytest.raises(ValueError, match=arg):
+        cls(**{arg: value})
 
 
 ZERO_RATES = [(SGD, {"momentum": 0.0}), (RMSprop, {"alpha": 0.0, "momentum": 0.0}),
@@ -716,14 +746,15 @@ def test_rejects_negative_or_non_finite_non_negative_arguments(cls, arg, value):
         cls(**{arg: value})
 
 
-@pytest.mark.parametrize("value", [-0.1, 1.5])
-def test_sgd_rejects_dampening_outside_zero_one_closed(value):
+@pytest.mark.parametrize("value", [-0.1, 1.0, 1.5])
+def test_sgd_accepts_any_finite_dampening_as_torch_does(value):
+    assert SGD(momentum=0.9, dampening=value).hyper["dampening"] == value
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_sgd_rejects_a_non_finite_dampening(value):
     with pytest.raises(ValueError, match="dampening"):
         SGD(momentum=0.9, dampening=value)
-
-
-def test_sgd_accepts_full_dampening():
-    SGD(momentum=0.9, dampening=1.0)
 
 
 def test_nesterov_requires_momentum():
@@ -736,11 +767,26 @@ def test_nesterov_rejects_dampening():
         SGD(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)
 
 
-@pytest.mark.parametrize("cls, arg", [(SGD, "nesterov"), (RMSprop, "centered"),
-                                      (Adam, "amsgrad"), (AdamW, "amsgrad")])
-def test_rejects_non_bool_flags(cls, arg):
+FLAGS = [(SGD, "nesterov"), (RMSprop, "centered"), (Adam, "amsgrad"), (AdamW, "amsgrad"),
+         (Adam, "decoupled_weight_decay"), (NAdam, "decoupled_weight_decay"),
+         (RAdam, "decoupled_weight_decay")] + [(cls, "maximize") for cls in CLASSES]
+
+
+def _with_flag(cls, arg, value):
+    return cls(momentum=0.9, **{arg: value}) if cls is SGD else cls(**{arg: value})
+
+
+@pytest.mark.parametrize("cls, arg", FLAGS, ids=[f"{c.__name__}-{a}" for c, a in FLAGS])
+@pytest.mark.parametrize("value", [2, 0.5, "yes", None])
+def test_rejects_flags_that_are_not_true_false_one_or_zero(cls, arg, value):
     with pytest.raises(TypeError, match=arg):
-        cls(momentum=0.9, **{arg: 1}) if cls is SGD else cls(**{arg: 1})
+        _with_flag(cls, arg, value)
+
+
+@pytest.mark.parametrize("cls, arg", FLAGS, ids=[f"{c.__name__}-{a}" for c, a in FLAGS])
+@pytest.mark.parametrize("value, meaning", [(1, True), (0, False), (np.True_, True)])
+def test_accepts_one_and_zero_as_flags_and_stores_a_bool(cls, arg, value, meaning):
+    assert _with_flag(cls, arg, value).hyper[arg] is meaning
 
 
 @pytest.mark.parametrize("cls", ADAM_FAMILY)

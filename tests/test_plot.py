@@ -14,9 +14,16 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from optlib.viz import plot  # noqa: E402
-from optlib.optim import SGD, Adagrad, Adam, Adamax, RMSprop  # noqa: E402
+from optlib.optim import (  # noqa: E402
+    SGD,
+    Adagrad,
+    Adam,
+    Adamax,
+    RMSprop,
+    registry,  # noqa: E402
+)
 from optlib.surfaces import Quadratic, Rosenbrock, Saddle, Trajectory, run  # noqa: E402
+from optlib.viz import plot  # noqa: E402
 
 OPTIMIZERS = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "AdaDelta",
               "Adam", "AdaMax", "NAdam", "AMSGrad", "AdamW", "RAdam"]
@@ -47,33 +54,84 @@ def divergent_path():
 # ------------------------------------------------------------------ colours
 
 
-def test_colors_has_one_distinct_colour_for_each_of_the_twelve_optimizers():
-    assert set(OPTIMIZERS) <= set(plot.COLORS)
-    colours = [matplotlib.colors.to_hex(plot.COLORS[name]) for name in OPTIMIZERS]
-    assert len(set(colours)) == 12
+def colour_of(name):
+    return registry.get(name).color
+
+
+def lab(colour):
+    """CIELAB coordinates of a colour (D65), to measure how far apart two colours look."""
+    rgb = np.array(matplotlib.colors.to_rgb(colour))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ linear / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_color_reads_each_optimizers_colour_from_the_registry():
+    assert [plot.color(name) for name in OPTIMIZERS] == [colour_of(name) for name in OPTIMIZERS]
 
 
 def test_gd_and_sgd_share_a_colour():
-    assert plot.COLORS["GD"] == plot.COLORS["SGD"]
+    assert plot.color("GD") == plot.color("SGD")
 
 
 def test_color_ignores_case_and_accepts_pytorch_spellings():
-    assert plot.color("adam") == plot.COLORS["Adam"]
-    assert plot.color("Adagrad") == plot.COLORS["AdaGrad"]
-    assert plot.color("Adamax") == plot.COLORS["AdaMax"]
+    assert plot.color("adam") == colour_of("Adam")
+    assert plot.color("Adagrad") == colour_of("AdaGrad")
+    assert plot.color("Adamax") == colour_of("AdaMax")
 
 
 def test_color_of_a_label_starting_with_an_optimizer_name_is_that_optimizers_colour():
-    assert plot.color("Adam, lr=0.01") == plot.COLORS["Adam"]
-    assert plot.color("AdamW (wd=0.1)") == plot.COLORS["AdamW"]
-    assert plot.color("GD lr=0.5") == plot.COLORS["GD"]
+    assert plot.color("Adam, lr=0.01") == colour_of("Adam")
+    assert plot.color("AdamW (wd=0.1)") == colour_of("AdamW")
+    assert plot.color("GD lr=0.5") == colour_of("GD")
 
 
-def test_color_of_an_unknown_label_is_deterministic_and_not_an_optimizers_colour():
+def test_color_of_an_unknown_label_is_deterministic_and_from_the_categorical_palette():
     c = plot.color("batch size 32")
-    assert c == plot.color("batch size 32")
-    assert c not in plot.COLORS.values()
-    assert plot.color("Adamant") not in plot.COLORS.values()  # a prefix needs a word boundary
+    assert c == plot.color("batch size 32") and c in plot.CATEGORICAL
+    assert plot.color("Adamant") in plot.CATEGORICAL  # a prefix needs a word boundary
+
+
+def test_line_style_gives_colour_line_style_and_marker_of_an_optimizer():
+    assert plot.line_style("Nesterov, η = 0.1") == registry.get("Nesterov").style
+    assert plot.line_style("batch size 32") == {"color": plot.color("batch size 32"),
+                                                "linestyle": "-", "marker": ""}
+
+
+def test_non_optimizer_palette_never_reuses_or_imitates_an_optimizers_colour():
+    optimizer_colours = [lab(colour_of(name)) for name in OPTIMIZERS]
+    for name, colour in plot.PALETTE.items():
+        nearest = min(np.linalg.norm(lab(colour) - o) for o in optimizer_colours)
+        assert nearest >= 15, f"{name} looks like an optimizer's colour (CIELAB distance {nearest:.0f})"
+
+
+def test_baseline_is_a_dark_grey_that_is_not_sgds_near_black():
+    r, g, b = matplotlib.colors.to_rgb(plot.BASELINE)
+    assert r == g == b and np.linalg.norm(lab(plot.BASELINE) - lab(colour_of("SGD"))) >= 10
+
+
+def test_non_optimizer_palette_colours_are_distinct_from_each_other():
+    colours = [lab(c) for c in plot.CATEGORICAL + (plot.BASELINE,)]
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(colours) for b in colours[i + 1:]]
+    assert min(gaps) >= 25
+
+
+def test_categorical_is_the_palette_in_order():
+    assert plot.CATEGORICAL == tuple(plot.PALETTE.values())
+
+
+def test_shade_lightens_and_darkens_a_colour():
+    assert plot.shade("Momentum", 0.0) == matplotlib.colors.to_hex(colour_of("Momentum"))
+    assert plot.shade("Momentum", 1.0) == "#ffffff" and plot.shade("#0072B2", -1.0) == "#000000"
+    light, dark = lab(plot.shade("Adam", 0.5)), lab(plot.shade("Adam", -0.5))
+    assert light[0] > lab(colour_of("Adam"))[0] > dark[0]
+
+
+def test_shade_refuses_an_amount_outside_minus_one_to_one():
+    with pytest.raises(ValueError, match="amount"):
+        plot.shade("Adam", 1.5)
 
 
 def test_display_name_follows_the_book_not_the_class():
@@ -144,7 +202,7 @@ def test_plot_trajectory_returns_the_line_of_the_path_in_the_optimizers_colour()
     ax = plot.contour(Q)
     line = plot.plot_trajectory(ax, run(SGD(lr=0.1), Q, steps=20), "GD")
     assert isinstance(line, Line2D)
-    assert line.get_color() == plot.COLORS["GD"]
+    assert line.get_color() == colour_of("GD")
     assert len(line.get_xdata()) == 21
 
 
@@ -202,7 +260,7 @@ def test_runs_sharing_an_optimizer_colour_get_distinguishable_shades():
     runs = {"GD": run(SGD(lr=0.1), Q, steps=10), "GD, lr=0.05": run(SGD(lr=0.05), Q, steps=10)}
     ax = plot.trajectories(Q, runs, legend=False)
     colours = {line.get_label(): line.get_color() for line in ax.lines}
-    assert colours["GD"] == plot.COLORS["GD"]
+    assert colours["GD"] == colour_of("GD")
     assert colours["GD, lr=0.05"] != colours["GD"]
 
 
@@ -292,7 +350,7 @@ def test_with_spread_draws_the_median_and_returns_its_line():
     runs = np.random.default_rng(0).lognormal(size=(7, 30))
     line = plot.with_spread(ax, None, runs, "SGD")
     np.testing.assert_allclose(line.get_ydata(), np.median(runs, axis=0))
-    assert line.get_color() == plot.COLORS["SGD"]
+    assert line.get_color() == colour_of("SGD")
     assert len(ax.collections) == 1
 
 

@@ -207,7 +207,7 @@ def test_bad_hyper_parameters_are_refused_with_their_names():
         th.heavy_ball_rate(0.1, 1.0, [1.0])
     with pytest.raises(ValueError, match="lr \\* eigenvalue"):
         th.critical_momentum(5.0, 1.0)
-    with pytest.raises(ValueError, match="eigenvalue"):
+    with pytest.raises(TypeError, match="eigenvalue"):
         th.critical_momentum(0.5, [1.0, 2.0])
     with pytest.raises(ValueError, match="factor"):
         th.steps_to_shrink([1.0, 0.5], 1.5)

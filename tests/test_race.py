@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from optlib import optim
-from optlib.viz import plot
 from optlib.lab import ch06_comparing_optimizers as race
+from optlib.optim import registry
 from optlib.surfaces import Beale, Quadratic, Saddle
-
+from optlib.viz import plot
 
 # --------------------------------------------------------------------------- the field
 
@@ -27,7 +27,7 @@ def test_groups_split_the_twelve_in_order_without_overlap():
 def test_every_optimizer_is_named_and_coloured_as_in_the_rest_of_the_book():
     for name in race.NAMES:
         assert plot.display_name(race.make(name)) == name
-        assert plot.color(name) == plot.COLORS[name]
+        assert plot.color(name) == registry.get(name).color
 
 
 def test_make_sets_the_variant_and_the_rate_and_keeps_torch_defaults():

@@ -1,4 +1,4 @@
-"""Specification of optlib.lab.ch03_adagrad: the explorer with an effective-rate panel."""
+"""Specification of optlib.lab.ch03_adagrad's explorer (chapters 3 to 5): path, loss and effective rate."""
 
 import matplotlib
 
@@ -9,10 +9,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from optlib.optim import Adagrad, RMSprop  # noqa: E402
-from optlib.lab.ch03_adagrad import rate_explorer, rate_figure  # noqa: E402
-from optlib.lab.ch03_adagrad import run_with_rates  # noqa: E402
+from optlib.lab.ch03_adagrad import (  # noqa: E402
+    rate_explorer,
+    rate_figure,
+    run_with_rates,  # noqa: E402
+)
+from optlib.optim import SGD, Adadelta, Adagrad, Adam, RMSprop  # noqa: E402
 from optlib.surfaces import Quadratic  # noqa: E402
+from optlib.viz import plot  # noqa: E402
 from optlib.viz.explorer import Explorer, log_slider  # noqa: E402
 
 BOWL = Quadratic((1.0, 20.0))
@@ -42,10 +46,34 @@ def test_rate_panel_draws_the_recorded_rates():
     assert list(first.get_xdata()) == list(range(1, 31))
 
 
-def test_rate_figure_uses_the_optimizer_colour_and_rate_in_the_title():
+def test_rate_figure_is_titled_with_the_optimizer_and_its_hyper_parameters():
     fig = rate_figure(BOWL, RMSprop(lr=0.01), steps=10)
-    assert fig.axes[0].get_title() == "RMSprop, η = 0.01"
-    assert rate_lines(fig)[0].get_color() == "#E69F00"
+    assert fig.get_suptitle() == "RMSprop, η = 0.01, α = 0.99, ε = 1e-08"
+    assert [ax.get_title() for ax in fig.axes][::2] == ["path", "rate of each coordinate"]
+
+
+def test_rate_figure_draws_in_the_optimizers_colour():
+    fig = rate_figure(BOWL, RMSprop(lr=0.01), steps=10)
+    assert rate_lines(fig)[0].get_color() == plot.color("RMSprop")
+
+
+def test_rate_figure_shows_adams_rate_and_its_ceiling_when_eps_is_large():
+    fig = rate_figure(Quadratic((1.0, 25.0)), Adam(lr=0.1, eps=1.0), steps=30)
+    _, rates = run_with_rates(Adam(lr=0.1, eps=1.0), Quadratic((1.0, 25.0)), steps=30)
+    assert np.allclose(rate_lines(fig)[1].get_ydata(), rates[:, 1])
+    ceiling = [ln for ln in fig.axes[2].lines if ln.get_label() == "η/ε"]
+    assert ceiling and ceiling[0].get_ydata()[0] == pytest.approx(0.1)
+
+
+def test_rate_figure_has_no_ceiling_for_a_small_eps_nor_for_adadelta():
+    for opt in (Adam(lr=0.1), Adadelta(eps=1.0)):
+        labels = [ln.get_label() for ln in rate_figure(BOWL, opt, steps=20).axes[2].lines]
+        assert "η/ε" not in labels
+
+
+def test_rate_figure_refuses_an_optimizer_without_an_effective_rate():
+    with pytest.raises(TypeError, match="Adagrad"):
+        rate_figure(BOWL, SGD(lr=0.1), steps=5)
 
 
 def make_explorer(**kw):
@@ -99,3 +127,23 @@ def test_rate_explorer_rejects_bad_arguments(kw):
     args.update(kw)
     with pytest.raises((TypeError, ValueError)):
         rate_explorer(**args)
+
+
+def make_adam(lr, beta1, beta2, eps):
+    return Adam(lr=lr, betas=(beta1, beta2), eps=eps)
+
+
+ADAM_SLIDERS = {"lr": (0.0, 1.0, 0.1, 0.1), "beta1": (0.0, 1.0, 0.01, 0.9),
+                "beta2": (0.5, 0.9999, 0.0001, 0.999), "eps": (0.0, 1.0, 0.1, 0.0)}
+
+
+def test_an_adam_explorer_redraws_when_beta1_moves():
+    ex = rate_explorer(Quadratic((1.0, 25.0)), make_adam, ADAM_SLIDERS, steps=20)
+    ex.sliders["beta1"].value = 0.5
+    assert ex.renders == 2 and "β₁ = 0.5" in ex.figure.get_suptitle()
+
+
+def test_an_adam_explorer_shows_the_error_of_a_refused_beta():
+    ex = rate_explorer(Quadratic(), make_adam, ADAM_SLIDERS, steps=5)
+    ex.sliders["beta1"].value = 1.0
+    assert ex.error is not None and "betas[0]" in ex.error

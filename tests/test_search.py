@@ -44,7 +44,10 @@ def test_random_search_draws_every_value_anew():
 
 def test_random_search_is_repeatable_and_seed_dependent():
     space = {"lr": ("log", 1e-4, 1.0), "act": ["relu", "tanh"]}
-    f = lambda lr, act: bowl(lr)
+
+    def f(lr, act):
+        return bowl(lr)
+
     a, b = random_search(f, space, 5, seed=3), random_search(f, space, 5, seed=3)
     assert a.params == b.params
     assert random_search(f, space, 5, seed=4).params != a.params

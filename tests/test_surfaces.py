@@ -1,12 +1,23 @@
-"""Specification of optlib.surfaces: the 2-D test functions and the runner."""
+"""Specification of optlib.surfaces: the 2-D test functions, the runner and the replay."""
 
 import numpy as np
 import pytest
 
-from optlib.optim import SGD
-from optlib.optim.lr_scheduler import constant, step_decay
-from optlib.surfaces import (Beale, Himmelblau, Quadratic, Rosenbrock, Saddle, Surface,
-                             Trajectory, Valley, run)
+from optlib.optim import SGD, Adam
+from optlib.optim.effective_rate import effective_rate
+from optlib.optim.lr_scheduler import Constant, StepLR
+from optlib.surfaces import (
+    Beale,
+    Himmelblau,
+    Quadratic,
+    Rosenbrock,
+    Saddle,
+    Surface,
+    Trajectory,
+    Valley,
+    replay,
+    run,
+)
 
 SURFACES = [
     Quadratic(),
@@ -274,13 +285,13 @@ def test_schedule_sets_lr_before_each_step():
         def step(self, params, grads):
             seen.append(self.lr)
 
-    run(Recorder(), Quadratic(), steps=7, schedule=step_decay(1.0, step_size=3, gamma=0.5))
+    run(Recorder(), Quadratic(), steps=7, schedule=StepLR(1.0, step_size=3, gamma=0.5))
     assert seen == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
 
 
 def test_constant_schedule_gives_the_same_path_as_a_fixed_lr():
     a = run(SGD(lr=0.05), Valley(), steps=20)
-    b = run(SGD(lr=123.0), Valley(), steps=20, schedule=constant(0.05))
+    b = run(SGD(lr=123.0), Valley(), steps=20, schedule=Constant(0.05))
     np.testing.assert_array_equal(a.path, b.path)
 
 
@@ -317,7 +328,7 @@ def test_steps_to_measures_escape_from_the_saddle():
 
 @pytest.mark.parametrize("tol", [-1.0, np.nan, "1"])
 def test_steps_to_rejects_bad_tol(tol):
-    with pytest.raises(ValueError, match="tol"):
+    with pytest.raises((TypeError, ValueError), match="tol"):
         run(SGD(lr=0.1), Quadratic(), steps=1).steps_to(tol)
 
 
@@ -326,7 +337,7 @@ def test_steps_to_rejects_bad_tol(tol):
 
 @pytest.mark.parametrize("steps", [-1, 2.5, True, "10"])
 def test_run_rejects_bad_steps(steps):
-    with pytest.raises(ValueError, match="steps"):
+    with pytest.raises((TypeError, ValueError), match="steps"):
         run(SGD(lr=0.1), Quadratic(), steps=steps)
 
 
@@ -405,3 +416,62 @@ def test_run_rejects_a_batch_size_larger_than_the_data():
     surface, _, _ = _least_squares(n=10)
     with pytest.raises(ValueError, match="batch_size"):
         run(SGD(lr=0.1), surface, steps=3, batch_size=11)
+
+
+# --------------------------------------------------------------------------- replay
+
+def test_replay_returns_the_path_of_a_fixed_gradient_sequence():
+    path = replay(SGD(lr=0.5), [1.0, 2.0, -4.0], theta0=1.0)
+    assert np.allclose(path, [1.0, 0.5, -0.5, 1.5])
+
+
+def test_replay_updates_coordinates_side_by_side():
+    grads = np.ones((4, 3)) * [1.0, 10.0, 100.0]
+    path = replay(Adam(lr=0.1), grads)
+    assert path.shape == (5, 3)
+    assert np.allclose(path[-1], -0.4), "Adam's step is η whatever the gradient's scale"
+
+
+def test_replay_records_a_value_after_every_step():
+    path, rates = replay(Adam(lr=1.0, eps=0.0), [2.0, 2.0], record=effective_rate)
+    assert rates.shape == (2, 1) and np.allclose(rates, 0.5)
+
+
+def test_replay_rejects_grads_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="grads"):
+        replay(SGD(lr=0.1), np.zeros((2, 2, 2)))
+
+
+def test_replay_projects_onto_the_bounds_after_every_step():
+    path = replay(SGD(lr=1.0), [-3.0, 5.0, -0.5], theta0=0.0, bounds=(-1.0, 1.0))
+    assert np.allclose(path, [0.0, 1.0, -1.0, -0.5])
+
+
+def test_replay_follows_a_schedule():
+    path = replay(SGD(lr=123.0), [1.0, 1.0], schedule=lambda k: 0.1 * (k + 1))
+    assert np.allclose(path, [0.0, -0.1, -0.3])
+
+
+def test_replay_rejects_a_start_outside_the_bounds():
+    with pytest.raises(ValueError, match="inside bounds"):
+        replay(SGD(lr=0.1), [1.0], theta0=2.0, bounds=(-1.0, 1.0))
+
+
+# --------------------------------------------------------------------------- record
+
+
+def test_run_records_a_value_after_every_step():
+    traj = run(Adam(lr=0.1), Quadratic(), steps=5, record=effective_rate)
+    assert traj.records.shape == (5, 2)
+    opt = Adam(lr=0.1)
+    run(opt, Quadratic(), steps=5)
+    assert np.array_equal(traj.records[-1], effective_rate(opt))
+
+
+def test_run_without_record_has_no_records():
+    assert run(SGD(lr=0.1), Quadratic(), steps=3).records is None
+
+
+def test_run_rejects_a_non_callable_record():
+    with pytest.raises(TypeError, match="record"):
+        run(SGD(lr=0.1), Quadratic(), steps=3, record="rates")

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from optlib.nn.losses import softmax_cross_entropy
 from optlib.nn import MLP
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.timing import best_time, neighbour_ratios, time_per_example
 
 

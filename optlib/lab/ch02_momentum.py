@@ -1,34 +1,39 @@
-r"""Momentum as the papers write it: the classical velocity form and Nesterov's look-ahead.
+r"""Chapter 2 (momentum): the papers' forms, momentum's noise, and the theory on a quadratic.
 
-``optlib.SGD`` follows PyTorch, which stores a buffer of accumulated *gradients*
-:math:`b_t` and multiplies it by the learning rate at each step. The papers store a
-*velocity* :math:`v_t`, a step already scaled by :math:`\eta`:
+Three sections:
 
-* heavy ball (Polyak 1964):
-  :math:`v_t = \beta v_{t-1} - \eta_t g_t,\ \theta_t = \theta_{t-1} + v_t`;
-* Nesterov's accelerated gradient in the form of Sutskever et al. (2013): the same,
-  with the gradient taken at the look-ahead point,
-  :math:`g_t = \nabla L(\theta_{t-1} + \beta v_{t-1})`.
-
-These reference versions exist so that a chapter can check, number for number, that
-PyTorch's forms are the same algorithms (:math:`v_t = -\eta b_t` while :math:`\eta` is
-constant; PyTorch's Nesterov iterates are the look-ahead points
-:math:`\theta_t + \beta v_t`). They take a gradient *function*, not a gradient,
-because the look-ahead form needs the gradient at a point other than the parameters:
-the reason frameworks, whose ``step`` only sees the gradient at the parameters, use
-the change of variables instead.
-
-Formerly ``momentum_probes``: What momentum does to the noise of mini-batch gradients, measured on a network.
-
-Formerly ``quadratic_theory``: What theory predicts for gradient descent and momentum on a quadratic, and how to measure it.
+* **the papers' forms**: ``optlib.SGD`` follows PyTorch, which stores a buffer of
+  accumulated *gradients* :math:`b_t` and multiplies it by the learning rate at each
+  step. The papers store a *velocity* :math:`v_t`, a step already scaled by
+  :math:`\eta`: heavy ball (Polyak 1964),
+  :math:`v_t = \beta v_{t-1} - \eta_t g_t,\ \theta_t = \theta_{t-1} + v_t`
+  (``heavy_ball``), and Nesterov's accelerated gradient in the form of Sutskever et
+  al. (2013), the same with the gradient taken at the look-ahead point
+  :math:`g_t = \nabla L(\theta_{t-1} + \beta v_{t-1})` (``nesterov_lookahead``).
+  They let the chapter check, number for number, that PyTorch's forms are the same
+  algorithms (:math:`v_t = -\eta b_t` while :math:`\eta` is constant; PyTorch's
+  Nesterov iterates are the look-ahead points :math:`\theta_t + \beta v_t`). They take
+  a gradient *function*, not a gradient, because the look-ahead form needs the
+  gradient at a point other than the parameters: the reason frameworks, whose
+  ``step`` only sees the gradient at the parameters, use the change of variables.
+* **momentum's noise**: ``buffer_noise`` measures what momentum does to the noise of
+  mini-batch gradients, on a network.
+* **quadratic theory**: what theory predicts for gradient descent and momentum on a
+  quadratic (``gd_rate``, ``heavy_ball_rate``, ``nesterov_rate``, their optimal
+  settings, ``critical_momentum``, ``predicted_steps``) and how to measure it on a run
+  (``distances``, ``eigen_coordinates``, ``measured_rate``, ``steps_to_shrink``,
+  ``measure``).
 """
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
+
 import numpy as np
+
+from optlib import checks
 from optlib.optim import SGD
+from optlib.surfaces import run
 from optlib.train.loop import gradient
 
 __all__ = [
@@ -53,7 +58,7 @@ __all__ = [
     'measure',
 ]
 
-# ====================================================================== momentum_forms
+# ====================================================================== the papers' forms
 @dataclass(frozen=True, eq=False)
 class VelocityRun:
     r"""The iterates of a velocity-form run.
@@ -76,19 +81,12 @@ def _check(theta0, lr, momentum, steps, grad):
     theta = np.array(theta0, dtype=np.float64).reshape(-1)
     if theta.size == 0 or not np.all(np.isfinite(theta)):
         raise ValueError(f"theta0 must be finite numbers, got {theta0!r}")
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
-            or not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    if callable(lr):
-        rate = lr
-    elif isinstance(lr, numbers.Real) and not isinstance(lr, bool) \
-            and math.isfinite(lr) and lr >= 0:
-        rate = lambda t: lr                                   # noqa: E731
-    else:
-        raise ValueError(f"lr must be a finite number >= 0 or a callable t -> lr, got {lr!r}")
-    return theta, rate, float(momentum), int(steps)
+    momentum = checks.real("momentum", momentum, low=0, high=1, high_open=True)
+    steps = checks.integer("steps", steps, low=0)
+    if not callable(lr):
+        lr = checks.real("lr", lr, low=0, rule="a finite number >= 0 or a callable t -> lr")
+    rate = lr if callable(lr) else (lambda t: lr)
+    return theta, rate, momentum, steps
 
 
 def _velocity_run(grad, theta0, lr, momentum, steps, lookahead):
@@ -172,13 +170,7 @@ def nesterov_lookahead(grad, theta0, lr, momentum, steps):
     return _velocity_run(grad, theta0, lr, momentum, steps, lookahead=True)
 
 
-# ====================================================================== momentum_probes
-def _count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
+# ====================================================================== momentum's noise
 def buffer_noise(model, loss_fn, X, y, momenta, batch_size=64, draws=1000, seed=0):
     r"""How much noise is left in momentum's buffer, at fixed parameters.
 
@@ -225,8 +217,8 @@ def buffer_noise(model, loss_fn, X, y, momenta, batch_size=64, draws=1000, seed=
         :math:`r(\beta)` for each entry of ``momenta``.
     """
     n = len(X)
-    batch_size = _count("batch_size", batch_size, 1)
-    draws = _count("draws", draws, 2)
+    batch_size = checks.integer("batch_size", batch_size, low=1)
+    draws = checks.integer("draws", draws, low=2)
     if batch_size > n:
         raise ValueError(f"batch_size must be in [1, N={n}], got {batch_size}")
     try:
@@ -259,7 +251,7 @@ def buffer_noise(model, loss_fn, X, y, momenta, batch_size=64, draws=1000, seed=
     return np.array(noise)
 
 
-# ====================================================================== quadratic_theory
+# ====================================================================== quadratic theory
 # --------------------------------------------------------------------------- checks
 
 
@@ -511,10 +503,7 @@ def critical_momentum(lr, eigenvalue):
     float or ``ndarray``
         With the shape of ``lr``.
     """
-    if isinstance(eigenvalue, bool) or not isinstance(eigenvalue, numbers.Real) \
-            or not math.isfinite(eigenvalue) or eigenvalue <= 0:
-        raise ValueError(f"eigenvalue must be one finite number > 0, got {eigenvalue!r}")
-    x = _lr(lr) * float(eigenvalue)
+    x = _lr(lr) * checks.real("eigenvalue", eigenvalue, low=0, low_open=True)
     if not np.all((x > 0) & (x < 4)):
         raise ValueError(f"lr * eigenvalue must be in (0, 4), got {x!r}")
     return _scalar((1 - np.sqrt(x)) ** 2)
@@ -681,8 +670,7 @@ def measured_rate(errors, start=None, stop=None, windows=8):
     n = len(e)
     start = n // 2 if start is None else int(start)
     stop = n if stop is None else int(stop)
-    if isinstance(windows, bool) or not isinstance(windows, numbers.Integral) or windows < 2:
-        raise ValueError(f"windows must be an integer >= 2, got {windows!r}")
+    windows = checks.integer("windows", windows, low=2)
     if not 0 <= start < stop <= n or stop - start < 2 * windows:
         raise ValueError(f"start and stop must satisfy 0 <= start < stop <= {n} with at least "
                          f"2 * windows = {2 * windows} steps between them, got {start}, {stop}")
@@ -793,8 +781,6 @@ def measure(optimizer, surface, steps, factor=1e-6, windows=8):
     rate : float
     steps : int or None
     """
-    from optlib.surfaces import run  # here: surfaces need no theory
-
     errors = distances(run(optimizer, surface, steps=steps), surface.minima[0])
     finite = np.isfinite(errors)
     end = len(errors) if finite.all() else int(np.argmin(finite))      # first overflow

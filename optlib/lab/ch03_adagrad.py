@@ -1,36 +1,42 @@
-r"""Learning problems built to show one property of an optimizer at a time.
+r"""Chapter 3 (AdaGrad), also used by chapters 4 (RMSprop, AdaDelta) and 5 (Adam).
 
-* ``sparse_features`` -- linear regression on features that are mostly zero, some
-  frequent and most rare (like words in texts): the problem AdaGrad was made for.
-* ``Rescaled`` -- a test surface with its parameters measured in other units,
-  :math:`L_c(\theta) = L(\theta / c)`, to check which optimizers care about units.
+What these chapters need beyond the library, in three sections:
 
-Every random thing takes ``seed`` (an int or a ``numpy.random.Generator``).
-
-Formerly ``rates``: Effective per-coordinate learning rates of the adaptive optimizers.
-
-Formerly ``rate_explorer``: An explorer that also shows the effective per-coordinate learning rate.
+* **problems**: ``zipf_frequencies`` and ``sparse_features``, linear regression on
+  features that are mostly zero, some frequent and most rare (like words in texts):
+  the problem AdaGrad was made for; ``Rescaled``, a test surface with its parameters
+  measured in other units, :math:`L_c(\theta) = L(\theta / c)`, to check which
+  optimizers care about units. Every random thing takes ``seed`` (an int or a
+  ``numpy.random.Generator``).
+* **rates**: the effective per-coordinate learning rate of an adaptive optimizer
+  (``optlib.optim.effective_rate``) recorded during training (``RateRecorder``, for
+  ``optlib.fit``) or along a path on a surface (``run_with_rates``); the updates an
+  optimizer makes for a given gradient sequence (``updates``); the weights, window
+  and half-life of an exponential moving average (``ema_weights``, ``ema_window``,
+  ``half_life``).
+* **explorer**: ``rate_figure`` and ``rate_explorer``, a surface explorer that also
+  shows each coordinate's effective rate.
 """
 from __future__ import annotations
 
 import math
-import numbers
+
 import numpy as np
-from optlib.data import Dataset
-from optlib.surfaces import Surface
-from optlib.optim import Adadelta, Adagrad, Adam, OptimizerWrapper, RMSprop
-from optlib.surfaces import Surface, run
 from matplotlib.figure import Figure
+
+from optlib import checks
+from optlib.data import Dataset
+from optlib.optim import Adadelta, OptimizerWrapper
+from optlib.optim.effective_rate import ADAPTIVE, effective_rate
+from optlib.surfaces import Surface, replay, run
 from optlib.viz import explorer as widgets
 from optlib.viz.plot import color as optimizer_color
 from optlib.viz.plot import contour, display_name, loss_curves, plot_trajectory
 
 __all__ = [
-    'adam_effective_rate',
     'zipf_frequencies',
     'sparse_features',
     'Rescaled',
-    'effective_rate',
     'RateRecorder',
     'run_with_rates',
     'updates',
@@ -41,20 +47,8 @@ __all__ = [
     'rate_explorer',
 ]
 
+
 # ====================================================================== problems
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
-def _number(name, value, ok, rule):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or not ok(value):
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
-    return float(value)
-
-
 def zipf_frequencies(d, p_max=0.5, exponent=1.0):
     r"""How often each of ``d`` features is active: a power law, like word frequencies.
 
@@ -79,9 +73,9 @@ def zipf_frequencies(d, p_max=0.5, exponent=1.0):
     ``ndarray``
         Shape ``(d,)``, ``float64``, decreasing.
     """
-    d = _positive_int("d", d)
-    p_max = _number("p_max", p_max, lambda v: 0 < v <= 1, "a number in (0, 1]")
-    exponent = _number("exponent", exponent, lambda v: v >= 0, "a finite number >= 0")
+    d = checks.integer("d", d, low=1)
+    p_max = checks.real("p_max", p_max, low=0, high=1, low_open=True)
+    exponent = checks.real("exponent", exponent, low=0)
     return p_max * np.arange(1, d + 1, dtype=np.float64) ** -exponent
 
 
@@ -128,11 +122,11 @@ def sparse_features(n=10_000, d=200, p_max=0.5, exponent=1.0, noise=0.5, n_held=
         training mean squared error there, :math:`L^\star`, as ``losses.mse``
         computes it).
     """
-    n = _positive_int("n", n)
+    n = checks.integer("n", n, low=1)
     p = zipf_frequencies(d, p_max, exponent)
     d = len(p)
-    noise = _number("noise", noise, lambda v: v >= 0, "a finite number >= 0")
-    n_held = max(n // 5, 1) if n_held is None else _positive_int("n_held", n_held)
+    noise = checks.real("noise", noise, low=0)
+    n_held = max(n // 5, 1) if n_held is None else checks.integer("n_held", n_held, low=1)
     rng = np.random.default_rng(seed)
     weights = rng.normal(size=d)
     total = n + 2 * n_held
@@ -176,7 +170,7 @@ class Rescaled(Surface):
         if not isinstance(surface, Surface):
             raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
         self.surface = surface
-        self.scale = _number("scale", scale, lambda v: v > 0, "a finite number > 0")
+        self.scale = checks.real("scale", scale, low=0, low_open=True)
         c = self.scale
         self.name = f"{surface.name} (θ × {c:g})"
         self.minima = np.asarray(surface.minima) * c
@@ -205,96 +199,6 @@ class Rescaled(Surface):
 
 
 # ====================================================================== rates
-def adam_effective_rate(optimizer, key=0):
-    r"""The per-coordinate rate :math:`\eta / (\sqrt{\hat v_t} + \epsilon)` of an Adam state.
-
-    After step :math:`t`, :math:`\hat v_t = v_t / (1-\beta_2^t)` (with AMSGrad,
-    :math:`v_t` is the running maximum ``max_exp_avg_sq``, as in PyTorch). Adam's
-    step is this rate times :math:`\hat m_t`; when :math:`\epsilon \gg \sqrt{\hat v_t}`
-    it tends to :math:`\eta/\epsilon`, a rate that no longer adapts.
-
-    Parameters
-    ----------
-    optimizer : ``Adam`` or ``AdamW``
-        An optlib optimizer that has taken at least one step.
-    key : int or str
-        Which parameter array: its index in the ``params`` list or its name in the
-        ``params`` dict given to ``step``.
-
-    Returns
-    -------
-    ``ndarray``
-        Same shape as the parameter array.
-    """
-    if not isinstance(optimizer, Adam):
-        raise TypeError(f"optimizer must be an optlib Adam or AdamW, got {type(optimizer).__name__}")
-    state = optimizer.state.get(key)
-    if state is None:
-        known = sorted(map(str, optimizer.state)) or "none yet (no step taken)"
-        raise KeyError(f"no state for key {key!r}; the optimizer has state for {known}")
-    h = optimizer.hyper
-    v = state["max_exp_avg_sq"] if h["amsgrad"] else state["exp_avg_sq"]
-    v_hat = v / (1 - h["betas"][1] ** state["step"])
-    with np.errstate(divide="ignore"):
-        return h["lr"] / (np.sqrt(v_hat) + h["eps"])
-
-
-def effective_rate(optimizer, key=0):
-    r"""The per-coordinate learning rate that an adaptive optimizer's state implies.
-
-    After step :math:`t` (read from ``optimizer.state[key]``):
-
-    * ``Adagrad``: :math:`\eta_t / (\sqrt{G_t} + \epsilon)` with
-      :math:`\eta_t = \eta / (1 + (t-1)\,\text{lr\_decay})`, the rate step :math:`t`
-      applied to :math:`g_t`;
-    * ``RMSprop``: :math:`\eta / (\sqrt{v_t} + \epsilon)` (centered:
-      :math:`\sqrt{v_t - \bar g_t^2}`), the rate step :math:`t` applied to
-      :math:`g_t` (with momentum, the rate at which :math:`g_t` enters the buffer);
-    * ``Adadelta``: :math:`\eta\,\sqrt{u_t + \epsilon} / \sqrt{v_t + \epsilon}`, the
-      rate the next step would apply to a gradient of the current RMS size;
-    * ``Adam`` and its subclasses: :math:`\eta / (\sqrt{\hat v_t} + \epsilon)`
-      (``optlib.adam_family.adam_effective_rate``), the rate that multiplies
-      :math:`\hat m_t`.
-
-    A coordinate that has had no gradient yet (AdaGrad's :math:`G = 0`) gets
-    :math:`\eta/\epsilon`: huge, but it multiplies a zero gradient.
-
-    Parameters
-    ----------
-    optimizer : ``Adagrad``, ``RMSprop``, ``Adadelta`` or ``Adam``
-        An optlib optimizer (``optlib.optim``).
-    key : int or str
-        Which parameter array: its index in the ``params`` list or its name in the
-        ``params`` dict given to ``step``.
-
-    Returns
-    -------
-    ``ndarray``
-        Same shape as the parameter array.
-    """
-    if not isinstance(optimizer, (Adagrad, RMSprop, Adadelta, Adam)):
-        raise TypeError("optimizer must be an optlib Adagrad, RMSprop, Adadelta or Adam, "
-                        f"got {type(optimizer).__name__}")
-    state = optimizer.state.get(key)
-    if state is None:
-        known = sorted(map(str, optimizer.state)) or "none yet (no step taken)"
-        raise KeyError(f"no state for key {key!r}; the optimizer has state for {known}")
-    if isinstance(optimizer, Adam):
-        return adam_effective_rate(optimizer, key)
-    h = optimizer.hyper
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if isinstance(optimizer, Adagrad):
-            lr = h["lr"] / (1 + (state["step"] - 1) * h["lr_decay"])
-            return lr / (np.sqrt(state["sum"]) + h["eps"])
-        if isinstance(optimizer, RMSprop):
-            v = state["square_avg"]
-            if h["centered"]:
-                v = v - state["grad_avg"] ** 2
-            return h["lr"] / (np.sqrt(v) + h["eps"])
-        u, v, eps = state["acc_delta"], state["square_avg"], h["eps"]
-        return h["lr"] * np.sqrt(u + eps) / np.sqrt(v + eps)
-
-
 class RateRecorder(OptimizerWrapper):
     r"""Wraps an optimizer and records its effective rate after every step.
 
@@ -303,10 +207,10 @@ class RateRecorder(OptimizerWrapper):
 
     Parameters
     ----------
-    optimizer : ``Adagrad``, ``RMSprop`` or ``Adadelta``
+    optimizer : ``Adagrad``, ``RMSprop``, ``Adadelta`` or ``Adam``
         The optimizer to watch.
     key : int or str
-        Which parameter array to record (see ``effective_rate``).
+        Which parameter array to record (see ``optlib.optim.effective_rate``).
     reduce : callable, optional
         Applied to each rate array before it is stored, e.g. ``np.median`` to keep
         one number per step instead of the whole array.
@@ -330,15 +234,14 @@ class RateRecorder(OptimizerWrapper):
     """
 
     def __init__(self, optimizer, key=0, reduce=None, every=1, step_sizes=False):
-        if not isinstance(optimizer, (Adagrad, RMSprop, Adadelta, Adam)):
+        if not isinstance(optimizer, ADAPTIVE):
             raise TypeError("optimizer must be an optlib Adagrad, RMSprop, Adadelta or Adam, "
                             f"got {type(optimizer).__name__}")
         if reduce is not None and not callable(reduce):
             raise TypeError(f"reduce must be a callable or None, got {reduce!r}")
-        if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
-            raise ValueError(f"every must be an integer >= 1, got {every!r}")
         super().__init__(optimizer)
-        self.key, self.reduce, self.every = key, reduce, int(every)
+        self.key, self.reduce = key, reduce
+        self.every = checks.integer("every", every, low=1)
         self.step_sizes = bool(step_sizes)
         self._steps, self._rates, self._sizes, self._t = [], [], [], 0
 
@@ -373,9 +276,12 @@ class RateRecorder(OptimizerWrapper):
 def run_with_rates(optimizer, surface, start=None, steps=100):
     r"""``optlib.run`` that also returns the effective rate of both coordinates.
 
+    The same as ``run(optimizer, surface, start, steps, record=effective_rate)``, with the
+    records returned beside the trajectory.
+
     Parameters
     ----------
-    optimizer : ``Adagrad``, ``RMSprop`` or ``Adadelta``
+    optimizer : ``Adagrad``, ``RMSprop``, ``Adadelta`` or ``Adam``
         A fresh optimizer.
     surface : ``Surface``
     start : ``array_like``, optional
@@ -389,22 +295,22 @@ def run_with_rates(optimizer, surface, start=None, steps=100):
         As ``optlib.run`` returns it.
     rates : ``ndarray``
         Shape ``(steps, 2)``: row :math:`t-1` is the rate of step :math:`t`
-        (``effective_rate``).
+        (``optlib.optim.effective_rate``).
     """
-    if not isinstance(surface, Surface):
-        raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
-    recorder = RateRecorder(optimizer)
-    trajectory = run(recorder, surface, start=start, steps=steps)
-    return trajectory, recorder.rates.reshape(-1, 2)
+    if not isinstance(optimizer, ADAPTIVE):
+        raise TypeError("optimizer must be an optlib Adagrad, RMSprop, Adadelta or Adam, "
+                        f"got {type(optimizer).__name__}")
+    trajectory = run(optimizer, surface, start=start, steps=steps, record=effective_rate)
+    return trajectory, trajectory.records.reshape(-1, 2)
 
 
 def updates(optimizer, grads):
     r"""The updates :math:`\theta_t - \theta_{t-1}` an optimizer makes for given gradients.
 
-    The gradients are fed in as they are, whatever :math:`\theta` does (as if the loss
-    were a straight slope whose tilt you choose at every step), so the result shows
-    the optimizer's rule alone: how it answers a constant gradient, a sudden drop in the
-    gradient's size, and so on. :math:`\theta_0 = 0`.
+    The gradients are fed in as they are, whatever :math:`\theta` does
+    (``optlib.surfaces.replay`` from :math:`\theta_0 = 0`), so the result shows the
+    optimizer's rule alone: how it answers a constant gradient, a sudden drop in the
+    gradient's size, and so on.
 
     Parameters
     ----------
@@ -420,24 +326,7 @@ def updates(optimizer, grads):
         Same shape as ``grads``, ``float64``: row :math:`t-1` is
         :math:`\theta_t - \theta_{t-1}`.
     """
-    grads = np.asarray(grads, dtype=np.float64)
-    if grads.ndim not in (1, 2) or len(grads) == 0:
-        raise ValueError(f"grads must have shape (T,) or (T, d) with T >= 1, got {grads.shape}")
-    rows = grads.reshape(len(grads), -1)
-    theta = np.zeros(rows.shape[1])
-    out = np.empty_like(rows)
-    for t, g in enumerate(rows):
-        before = theta.copy()
-        optimizer.step([theta], [g.copy()])
-        out[t] = theta - before
-    return out.reshape(grads.shape)
-
-
-def _decay(alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
-            or not math.isfinite(alpha) or not 0 <= alpha < 1:
-        raise ValueError(f"alpha must be a number in [0, 1), got {alpha!r}")
-    return float(alpha)
+    return np.diff(replay(optimizer, grads), axis=0)
 
 
 def ema_weights(alpha, steps):
@@ -466,10 +355,9 @@ def ema_weights(alpha, steps):
     ``ndarray``
         Shape ``(steps,)``.
     """
-    alpha = _decay(alpha)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    return (1 - alpha) * alpha ** np.arange(int(steps), dtype=np.float64)
+    alpha = checks.real("alpha", alpha, low=0, high=1, high_open=True)
+    steps = checks.integer("steps", steps, low=0)
+    return (1 - alpha) * alpha ** np.arange(steps, dtype=np.float64)
 
 
 def ema_window(alpha):
@@ -479,7 +367,7 @@ def ema_window(alpha):
     average: an average over "the last :math:`1/(1-\alpha)` steps" (10 for
     :math:`\alpha = 0.9`, 100 for 0.99).
     """
-    return 1.0 / (1.0 - _decay(alpha))
+    return 1.0 / (1.0 - checks.real("alpha", alpha, low=0, high=1, high_open=True))
 
 
 def half_life(alpha):
@@ -488,26 +376,32 @@ def half_life(alpha):
     About :math:`0.69/(1-\alpha)` for :math:`\alpha` near 1 (6.6 steps for 0.9, 69
     for 0.99); 0 for :math:`\alpha = 0`, which forgets a gradient at once.
     """
-    alpha = _decay(alpha)
+    alpha = checks.real("alpha", alpha, low=0, high=1, high_open=True)
     return 0.0 if alpha == 0 else math.log(2) / math.log(1 / alpha)
 
 
-# ====================================================================== rate_explorer
+# ====================================================================== explorer
 def rate_figure(surface, optimizer, start=None, steps=100, label=None, color=None,
-                figsize=(11.0, 3.4)):
+                figsize=(11.0, 3.5)):
     r"""Path, loss and effective per-coordinate rate of one adaptive optimizer on a surface.
+
+    The rate panel shows :math:`\eta_{t,i}` of both coordinates (``run_with_rates``)
+    on log axes; for the optimizers whose rate is :math:`\eta/(\sqrt{\cdot}+\epsilon)`
+    (all but AdaDelta) it also marks the ceiling :math:`\eta/\epsilon` when the rates
+    come near it, where the rate stops adapting.
 
     Parameters
     ----------
     surface : ``Surface``
-    optimizer : ``Adagrad``, ``RMSprop`` or ``Adadelta``
+    optimizer : ``Adagrad``, ``RMSprop``, ``Adadelta`` or ``Adam`` (and subclasses)
         A fresh one.
     start : ``array_like``, optional
         :math:`\theta_0`; default ``surface.start``.
     steps : int
         Number of steps.
     label : str, optional
-        Default: the optimizer's book name and its learning rate.
+        The figure's title; default: the book name with its hyper-parameters, ε
+        included (``optlib.viz.explorer.run_label``).
     color : str, optional
         Default: the optimizer's colour.
     figsize : tuple
@@ -519,22 +413,27 @@ def rate_figure(surface, optimizer, start=None, steps=100, label=None, color=Non
         Not managed by pyplot, so a notebook shows it once, as the cell's value.
     """
     trajectory, rates = run_with_rates(optimizer, surface, start=start, steps=steps)
-    name = display_name(optimizer)
-    if label is None:
-        label = f"{name}, η = {optimizer.lr:.3g}"
-    color = color or optimizer_color(name)
+    label = label or widgets.run_label(optimizer, eps=True)
+    color = color or optimizer_color(display_name(optimizer))
     fig = Figure(figsize=figsize, layout="constrained")
+    fig.suptitle(label, fontsize=10)
     ax_map, ax_loss, ax_rate = fig.subplots(1, 3, width_ratios=[1.0, 1.1, 1.1])
     contour(surface, ax=ax_map)
     plot_trajectory(ax_map, trajectory, label, color=color)
-    ax_map.set_title(label, fontsize=10)
+    ax_map.set_title("path", fontsize=10)
     loss_curves({label: trajectory}, ax=ax_loss, legend=False, colors={label: color})
-    ax_loss.set_title(widgets._summary(None, trajectory), fontsize=10)
+    ax_loss.set_title(widgets.loss_title(trajectory), fontsize=10)
     t = np.arange(1, len(rates) + 1)
     for i, style in enumerate(("-", "--")):
         ok = np.isfinite(rates[:, i]) & (rates[:, i] > 0)
         ax_rate.plot(t[ok], rates[ok, i], style, color=color, label=f"$\\theta_{i + 1}$")
-    ax_rate.set(xscale="log", yscale="log", xlabel="step $t$", ylabel="effective rate $\\eta_{t,i}$")
+    eps = optimizer.hyper["eps"]
+    if not isinstance(optimizer, Adadelta) and eps > 0 and np.isfinite(rates).any():
+        ceiling = optimizer.hyper["lr"] / eps
+        if ceiling < 100 * np.nanmax(np.where(np.isfinite(rates), rates, np.nan)):
+            ax_rate.axhline(ceiling, color="0.5", lw=1, ls=":", label="η/ε")
+    ax_rate.set(xscale="log", yscale="log", xlabel="step $t$",
+                ylabel="effective rate $\\eta_{t,i}$")
     ax_rate.set_title("rate of each coordinate", fontsize=10)
     if len(rates):
         ax_rate.legend()
@@ -548,9 +447,9 @@ def rate_explorer(surface, make_optimizer, sliders, steps=100, start=True):
     ----------
     surface : ``Surface``
     make_optimizer : ``callable``
-        ``make_optimizer(**values) -> optimizer`` (AdaGrad, RMSprop or AdaDelta).
+        ``make_optimizer(**values) -> optimizer`` (AdaGrad, RMSprop, AdaDelta or Adam).
     sliders : dict
-        Keyword name → slider spec, as for ``optlib.widgets.surface_explorer``.
+        Keyword name → slider spec, as for ``optlib.viz.explorer.explorer``.
     steps : int
         Steps per run, >= 1.
     start : bool or ``array_like``
@@ -559,7 +458,7 @@ def rate_explorer(surface, make_optimizer, sliders, steps=100, start=True):
 
     Returns
     -------
-    ``optlib.widgets.Explorer``
+    ``optlib.viz.explorer.Explorer``
         The surface explorer drawing ``rate_figure``.
     """
     return widgets.surface_explorer(surface, make_optimizer, sliders, steps=steps, start=start,

@@ -1,43 +1,38 @@
-r"""Tools to look inside Adam and its family: what their formulas imply, step by step.
+r"""Chapter 5 (Adam and its family): what Adam's formulas imply, step by step.
 
-The optimizers themselves live in :mod:`optlib.optim`; this module holds what a chapter
-needs to *examine* them:
+The optimizers themselves live in :mod:`optlib.optim`, the per-coordinate rate
+:math:`\eta / (\sqrt{\hat v_t} + \epsilon)` in :mod:`optlib.optim.effective_rate`, and
+the replay of a gradient sequence in ``optlib.surfaces.replay``; this module holds what
+the chapter needs to *examine* them, in three sections:
 
-* ``replay`` runs an optimizer on a given sequence of gradients (a gradient that does
-  not depend on :math:`\theta`), so a step can be read off exactly;
-* ``constant_gradient_step`` gives Adam's step for a constant gradient with and without
-  each bias correction (Kingma & Ba 2015, §3);
-* ``adam_effective_rate`` reads the per-coordinate rate
-  :math:`\eta / (\sqrt{\hat v_t} + \epsilon)` from an ``Adam`` (or ``AdamW``, AMSGrad)
-  state;
-* ``epsilon_hat_to_eps`` and ``AdamEpsHat``: TensorFlow/Keras's "ε-hat" form of Adam;
-* ``nadam_momentum``: NAdam's momentum schedule :math:`\mu_t` (PyTorch, Keras 3);
-* ``radam_rho`` and ``radam_rectifier``: RAdam's :math:`\rho_t` and :math:`r_t`
+* **Adam's formulas**: ``constant_gradient_step`` gives Adam's step for a constant
+  gradient with and without each bias correction (Kingma & Ba 2015, §3);
+  ``epsilon_hat_to_eps`` and ``AdamEpsHat``: TensorFlow/Keras's "ε-hat" form of Adam;
+  ``nadam_momentum``: NAdam's momentum schedule :math:`\mu_t` (PyTorch, Keras 3);
+  ``radam_rho`` and ``radam_rectifier``: RAdam's :math:`\rho_t` and :math:`r_t`
   (Liu et al. 2020).
+* **counterexample**: Reddi, Kale & Kumar's (2018) online convex problem on which Adam
+  converges to the wrong point (``reddi_gradients``, ``inverse_sqrt``,
+  ``projected_online``, ``OnlineRun``).
+
+The chapter's explorer (path, loss and each coordinate's rate) is chapter 3's
+``rate_figure`` and ``rate_explorer``, which cover Adam.
 
 Notation (COURSE.md §5): step :math:`t` counts from 1, :math:`\beta_1, \beta_2` are
 ``betas``, :math:`m_t, v_t` are ``exp_avg, exp_avg_sq``, :math:`\epsilon` is ``eps``.
-
-Formerly ``counterexamples``: Reddi, Kale & Kumar's online convex problem on which Adam converges to the wrong point.
-
-Formerly ``adam_explorer``: An explorer for Adam's β₁, β₂ and ε: the path, the loss, and each coordinate's rate.
 """
 from __future__ import annotations
 
 import math
-import numbers
-import numpy as np
-from optlib.optim import Adam
 from dataclasses import dataclass
-from matplotlib.figure import Figure
-from optlib.viz import explorer as widgets
-from optlib.lab.ch03_adagrad import adam_effective_rate, run_with_rates
-from optlib.viz.plot import color as optimizer_color
-from optlib.viz.plot import contour, display_name, loss_curves, plot_trajectory
-from optlib.surfaces import Surface
+
+import numpy as np
+
+from optlib import checks
+from optlib.optim import Adam
+from optlib.surfaces import replay
 
 __all__ = [
-    'replay',
     'constant_gradient_step',
     'epsilon_hat_to_eps',
     'AdamEpsHat',
@@ -48,19 +43,12 @@ __all__ = [
     'inverse_sqrt',
     'OnlineRun',
     'projected_online',
-    'run_with_adam_rates',
-    'adam_figure',
-    'adam_explorer',
 ]
 
-# ====================================================================== adam_family
-# --------------------------------------------------------------------------- checks
 
+# ====================================================================== Adam's formulas
 def _beta(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+    return checks.real(name, value, low=0, high=1, high_open=True)
 
 
 def _steps(t):
@@ -73,60 +61,6 @@ def _steps(t):
 
 def _scalar_or_array(x):
     return float(x) if np.ndim(x) == 0 else x
-
-
-# --------------------------------------------------------------------------- replay
-
-def replay(optimizer, grads, theta0=0.0, record=None):
-    r"""Run an optimizer on a fixed sequence of gradients and return the path.
-
-    Step :math:`t` calls ``optimizer.step([θ], [grads[t-1]])``. The gradients do not
-    depend on :math:`\theta`, which is what the chapter needs to read a step off
-    exactly: a constant gradient, a single spike after a long silence, pure noise.
-    (The optimizer may still add :math:`\lambda\theta` itself, as ``weight_decay``
-    does.)
-
-    Parameters
-    ----------
-    optimizer : ``Optimizer``
-        A fresh optlib optimizer (its state carries over between calls).
-    grads : ``array_like``
-        Shape ``(T,)`` for one parameter or ``(T, n)`` for ``n`` parameters updated
-        side by side (each coordinate is independent for the Adam family).
-    theta0 : float or ``array_like``
-        :math:`\theta_0`, broadcast to ``n`` coordinates.
-    record : callable, optional
-        ``record(optimizer) -> value``, called after every step; the values are
-        returned stacked (e.g. ``adam_effective_rate``).
-
-    Returns
-    -------
-    path : ``ndarray``
-        Shape ``(T + 1,)`` or ``(T + 1, n)``: :math:`\theta_0, \dots, \theta_T`
-        (float64).
-    records : ``ndarray``
-        Only when ``record`` is given: the stacked values, one row per step.
-    """
-    grads = np.asarray(grads, dtype=np.float64)
-    if grads.ndim not in (1, 2):
-        raise ValueError(f"grads must have shape (T,) or (T, n), got {grads.shape}")
-    if record is not None and not callable(record):
-        raise TypeError(f"record must be a callable optimizer -> value or None, got {record!r}")
-    n = 1 if grads.ndim == 1 else grads.shape[1]
-    theta = np.array(np.broadcast_to(np.asarray(theta0, dtype=np.float64), (n,)))
-    path = np.empty((len(grads) + 1, n))
-    path[0] = theta
-    records = []
-    for t, g in enumerate(grads.reshape(len(grads), n), start=1):
-        optimizer.step([theta], [g.copy()])
-        path[t] = theta
-        if record is not None:
-            records.append(np.copy(record(optimizer)))
-    if grads.ndim == 1:
-        path = path[:, 0]
-    if record is None:
-        return path
-    return path, np.array(records)
 
 
 # --------------------------------------------------------------------------- bias correction
@@ -205,9 +139,7 @@ def epsilon_hat_to_eps(eps_hat, t, beta2=0.999):
     -------
     float or ``ndarray``
     """
-    if isinstance(eps_hat, bool) or not isinstance(eps_hat, numbers.Real) \
-            or not math.isfinite(eps_hat) or eps_hat < 0:
-        raise ValueError(f"eps_hat must be a finite number >= 0, got {eps_hat!r}")
+    eps_hat = checks.real("eps_hat", eps_hat, low=0)
     t = _steps(t)
     beta2 = _beta("beta2", beta2)
     return _scalar_or_array(eps_hat / np.sqrt(1 - beta2 ** t))
@@ -230,11 +162,11 @@ class AdamEpsHat(Adam):
     :math:`v`, as Keras does.
     """
 
-    def _update(self, p, g, state):
+    def update(self, p, g, state):
         eps_hat = self.hyper["eps"]
         self.hyper["eps"] = eps_hat / math.sqrt(1 - self.hyper["betas"][1] ** state["step"])
         try:
-            super()._update(p, g, state)
+            super().update(p, g, state)
         finally:
             self.hyper["eps"] = eps_hat                     # the user's ε̂ stays what it was
 
@@ -265,9 +197,7 @@ def nadam_momentum(t, beta1=0.9, momentum_decay=4e-3):
     """
     t = _steps(t)
     beta1 = _beta("beta1", beta1)
-    if isinstance(momentum_decay, bool) or not isinstance(momentum_decay, numbers.Real) \
-            or not math.isfinite(momentum_decay) or momentum_decay < 0:
-        raise ValueError(f"momentum_decay must be a finite number >= 0, got {momentum_decay!r}")
+    momentum_decay = checks.real("momentum_decay", momentum_decay, low=0)
     return _scalar_or_array(beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)))
 
 
@@ -335,9 +265,7 @@ def radam_rectifier(t, beta2=0.999, threshold=5.0):
     float or ``ndarray``
         In [0, 1].
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) \
-            or not math.isfinite(threshold) or threshold < 4:
-        raise ValueError(f"threshold must be a finite number >= 4, got {threshold!r}")
+    threshold = checks.real("threshold", threshold, low=4)
     rho = np.asarray(radam_rho(t, beta2))
     rho_inf = 2 / (1 - beta2) - 1
     on = rho > threshold
@@ -346,7 +274,7 @@ def radam_rectifier(t, beta2=0.999, threshold=5.0):
     return _scalar_or_array(np.where(on, r, 0.0))
 
 
-# ====================================================================== counterexamples
+# ====================================================================== counterexample
 def reddi_gradients(steps, C=3.0, period=3, small=1.0):
     r"""The gradients :math:`g_t = f_t'(x)` of Reddi et al.'s linear losses, :math:`t = 1..T`.
 
@@ -370,16 +298,12 @@ def reddi_gradients(steps, C=3.0, period=3, small=1.0):
     ``ndarray``
         Shape ``(T,)``, float64.
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 2:
-        raise ValueError(f"period must be an integer >= 2, got {period!r}")
-    for name, value in (("C", C), ("small", small)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    t = np.arange(1, int(steps) + 1)
-    return np.where(t % period == 1, float(C), -float(small))
+    steps = checks.integer("steps", steps, low=1)
+    period = checks.integer("period", period, low=2)
+    C = checks.real("C", C, low=0, low_open=True)
+    small = checks.real("small", small, low=0, low_open=True)
+    t = np.arange(1, steps + 1)
+    return np.where(t % period == 1, C, -small)
 
 
 def inverse_sqrt(alpha):
@@ -398,10 +322,7 @@ def inverse_sqrt(alpha):
     callable
         ``k -> alpha / sqrt(k + 1)``.
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
-            or not math.isfinite(alpha) or alpha <= 0:
-        raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
-    alpha = float(alpha)
+    alpha = checks.real("alpha", alpha, low=0, low_open=True)
     return lambda k: alpha / math.sqrt(k + 1)
 
 
@@ -460,135 +381,9 @@ def projected_online(optimizer, grads, x0=1.0, bounds=(-1.0, 1.0), schedule=None
     grads = np.asarray(grads, dtype=np.float64)
     if grads.ndim != 1 or len(grads) == 0 or not np.all(np.isfinite(grads)):
         raise ValueError(f"grads must be a non-empty 1-D array of finite numbers, got shape {grads.shape}")
-    lo, hi = (float(b) for b in bounds)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"bounds must be two finite numbers lo < hi, got {bounds!r}")
-    if not lo <= x0 <= hi:
-        raise ValueError(f"x0 must be inside bounds [{lo}, {hi}], got {x0!r}")
-    if schedule is not None and not callable(schedule):
-        raise TypeError(f"schedule must be a callable k -> lr or None, got {schedule!r}")
-    x = np.array([float(x0)])
-    xs = np.empty(len(grads) + 1)
-    xs[0] = x[0]
-    for k, g in enumerate(grads):
-        if schedule is not None:
-            optimizer.lr = schedule(k)
-        optimizer.step([x], [np.array([g])])
-        np.clip(x, lo, hi, out=x)                           # x_{t+1} = Π_F(x_t - step)
-        xs[k + 1] = x[0]
-    losses = grads * xs[:-1]
+    x = replay(optimizer, grads, theta0=x0, schedule=schedule, bounds=bounds)
+    losses = grads * x[:-1]                                 # f_t(x_t), paid before step t
+    lo, hi = bounds
     total = np.cumsum(grads)
     best = np.minimum(lo * total, hi * total)               # min over x in F of x·Σ g_t
-    return OnlineRun(x=xs, losses=losses, regret=np.cumsum(losses) - best)
-
-
-# ====================================================================== adam_explorer
-def run_with_adam_rates(optimizer, surface, start=None, steps=100):
-    r"""``optlib.run`` for an Adam-type optimizer that also returns both coordinates' rates.
-
-    Parameters
-    ----------
-    optimizer : ``Adam`` or ``AdamW``
-        A fresh optimizer.
-    surface : ``Surface``
-    start : ``array_like``, optional
-        :math:`\theta_0`; default ``surface.start``.
-    steps : int
-        Number of steps :math:`T`.
-
-    Returns
-    -------
-    trajectory : ``Trajectory``
-        As ``optlib.run`` returns it.
-    rates : ``ndarray``
-        Shape ``(steps, 2)``: row :math:`t-1` is :math:`\eta/(\sqrt{\hat v_t}+\epsilon)`
-        after step :math:`t`.
-    """
-    if not isinstance(optimizer, Adam):
-        raise TypeError(f"optimizer must be an optlib Adam or AdamW, got {type(optimizer).__name__}")
-    if not isinstance(surface, Surface):
-        raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
-    return run_with_rates(optimizer, surface, start=start, steps=steps)
-
-
-def _label(optimizer):
-    h = optimizer.hyper
-    b1, b2 = h["betas"]
-    return (f"{display_name(optimizer)}, η = {h['lr']:.3g}, β₁ = {b1:.3g}, β₂ = {b2:.4g}, "
-            f"ε = {h['eps']:.0e}")
-
-
-def adam_figure(surface, optimizer, start=None, steps=100, label=None, color=None,
-                figsize=(11.0, 3.5)):
-    r"""Path, loss and per-coordinate rate :math:`\eta/(\sqrt{\hat v_t}+\epsilon)` of an Adam run.
-
-    Parameters
-    ----------
-    surface : ``Surface``
-    optimizer : ``Adam`` or ``AdamW``
-        A fresh one.
-    start : ``array_like``, optional
-        :math:`\theta_0`; default ``surface.start``.
-    steps : int
-        Number of steps.
-    label : str, optional
-        Default: the optimizer's book name with η, β₁, β₂ and ε.
-    color : str, optional
-        Default: the optimizer's colour.
-    figsize : tuple
-        Inches.
-
-    Returns
-    -------
-    ``matplotlib.figure.Figure``
-        Not managed by pyplot, so a notebook shows it once, as the cell's value.
-    """
-    trajectory, rates = run_with_adam_rates(optimizer, surface, start=start, steps=steps)
-    label = label or _label(optimizer)
-    color = color or optimizer_color(display_name(optimizer))
-    fig = Figure(figsize=figsize, layout="constrained")
-    fig.suptitle(label, fontsize=10)
-    ax_map, ax_loss, ax_rate = fig.subplots(1, 3, width_ratios=[1.0, 1.1, 1.1])
-    contour(surface, ax=ax_map)
-    plot_trajectory(ax_map, trajectory, label, color=color)
-    ax_map.set_title("path", fontsize=10)
-    loss_curves({label: trajectory}, ax=ax_loss, legend=False, colors={label: color})
-    ax_loss.set_title(widgets._summary(None, trajectory), fontsize=10)
-    t = np.arange(1, len(rates) + 1)
-    for i, style in enumerate(("-", "--")):
-        ok = np.isfinite(rates[:, i]) & (rates[:, i] > 0)
-        ax_rate.plot(t[ok], rates[ok, i], style, color=color, label=f"$\\theta_{i + 1}$")
-    ceiling = optimizer.lr / optimizer.hyper["eps"] if optimizer.hyper["eps"] > 0 else np.inf
-    top = np.nanmax(np.where(np.isfinite(rates), rates, np.nan)) if np.isfinite(rates).any() else 1.0
-    if np.isfinite(ceiling) and ceiling < 100 * top:
-        ax_rate.axhline(ceiling, color="0.5", lw=1, ls=":", label="η/ε")
-    ax_rate.set(xscale="log", yscale="log", xlabel="step $t$",
-                ylabel=r"rate $\eta/(\sqrt{\hat v_{t,i}}+\epsilon)$")
-    ax_rate.set_title("rate of each coordinate", fontsize=10)
-    if len(rates):
-        ax_rate.legend()
-    return fig
-
-
-def adam_explorer(surface, make_optimizer, sliders, steps=100, start=True):
-    r"""Sliders for Adam's hyper-parameters on a surface, with the per-coordinate rate panel.
-
-    Parameters
-    ----------
-    surface : ``Surface``
-    make_optimizer : ``callable``
-        ``make_optimizer(**values) -> optimizer`` (``Adam`` or ``AdamW``).
-    sliders : dict
-        Keyword name → slider spec, as for ``optlib.widgets.surface_explorer``.
-    steps : int
-        Steps per run, >= 1.
-    start : bool
-        Add sliders for the start point :math:`\theta_0`, starting at ``surface.start``.
-
-    Returns
-    -------
-    ``optlib.widgets.Explorer``
-        The surface explorer drawing :func:`adam_figure`.
-    """
-    return widgets.surface_explorer(surface, make_optimizer, sliders, steps=steps, start=start,
-                                    figure=adam_figure)
+    return OnlineRun(x=x, losses=losses, regret=np.cumsum(losses) - best)

@@ -1,4 +1,4 @@
-r"""The optimizer race: twelve optimizers in four groups, learning-rate sweeps, races.
+r"""Chapter 6 (comparing optimizers): the optimizer race, learning-rate sweeps, figures.
 
 A race between optimizers says as much about their learning rates as about the
 optimizers: at a rate ten times too small the best method loses. This module holds
@@ -12,13 +12,23 @@ the rules of a fair race, as chapter 6 runs it:
    that names a variant (``momentum=0.9`` for Momentum and Nesterov,
    ``amsgrad=True`` for AMSGrad).
 
-:data:`OPTIMIZERS` lists the twelve (the book's name → class and settings),
-:data:`GROUPS` sorts them into four groups of three, so that one picture shows
-three paths, not twelve.
+The twelve, their classes and settings are the book's registry
+(``optlib.optim.registry``); :data:`GROUPS` sorts them into four groups of three, so
+that one picture shows three paths, not twelve.
+
+Sections:
+
+* **the field**: ``GROUPS``, ``group_of``; ``NAMES``, ``make``, ``default_lr`` (from
+  the registry), and the common grid of rates ``lr_grid``, ``GRID``;
+* **sweeps**: ``best_index`` (the rule that picks a rate), ``Sweep``, ``sweep``, ``tune``;
+* **races on surfaces**: ``surface_objective`` (a sweep's objective), ``race`` (every
+  optimizer at its rate, with ``optlib.surfaces.run``), ``first_to``, ``group_winners``;
+* **training**: ``train`` and ``training_objective``, the race on a network;
+* **figures**: ``race_figure``, ``sweep_figure``, ``grouped_curves``, ``html_table``.
 
 Use::
 
-    from optlib import race
+    import optlib.lab.ch06_comparing_optimizers as race
     from optlib.surfaces import Beale
     sweeps = race.tune(race.surface_objective(Beale(), steps=500), tol=1e-6)
     runs = race.race(Beale(), {n: s.best_lr for n, s in sweeps.items()}, steps=500)
@@ -27,19 +37,21 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from dataclasses import dataclass
+
 import numpy as np
 from matplotlib.figure import Figure
-from optlib import optim
-from optlib.viz import plot
-from optlib.nn.losses import softmax_cross_entropy
+
+from optlib import checks
 from optlib.nn import MLP
+from optlib.nn.losses import softmax_cross_entropy
+from optlib.optim import registry
+from optlib.optim.registry import NAMES, default_lr, make
 from optlib.surfaces import Surface, run
 from optlib.train.loop import fit
+from optlib.viz import plot
 
 __all__ = [
-    'OPTIMIZERS',
     'GROUPS',
     'NAMES',
     'GRID',
@@ -63,25 +75,6 @@ __all__ = [
     'html_table',
 ]
 
-# ====================================================================== race
-#: The twelve optimizers of the race in the book's order, each book name mapped to
-#: ``(optlib class, settings other than lr)``. Everything not listed keeps the
-#: PyTorch default of the class (e.g. AdamW's ``weight_decay=0.01``).
-OPTIMIZERS: dict[str, tuple[type, dict]] = {
-    "SGD": (optim.SGD, {}),
-    "Momentum": (optim.SGD, {"momentum": 0.9}),
-    "Nesterov": (optim.SGD, {"momentum": 0.9, "nesterov": True}),
-    "AdaGrad": (optim.Adagrad, {}),
-    "RMSprop": (optim.RMSprop, {}),
-    "AdaDelta": (optim.Adadelta, {}),
-    "Adam": (optim.Adam, {}),
-    "AdaMax": (optim.Adamax, {}),
-    "NAdam": (optim.NAdam, {}),
-    "AMSGrad": (optim.Adam, {"amsgrad": True}),
-    "AdamW": (optim.AdamW, {}),
-    "RAdam": (optim.RAdam, {}),
-}
-
 #: The four groups of three in order, each group name mapped to its optimizer names.
 GROUPS: dict[str, tuple[str, ...]] = {
     "momentum family": ("SGD", "Momentum", "Nesterov"),
@@ -90,23 +83,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Adam with fixes": ("AMSGrad", "AdamW", "RAdam"),
 }
 
-#: The optimizer names in race order.
-NAMES: tuple[str, ...] = tuple(OPTIMIZERS)
-
 
 # --------------------------------------------------------------------------- checks
 
 
-def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
 def _known(name):
-    if name not in OPTIMIZERS:
-        raise ValueError(f"name must be one of {list(OPTIMIZERS)}, got {name!r}")
+    registry.get(name)          # raises for a name that is not registered
     return name
 
 
@@ -131,7 +113,8 @@ def lr_grid(lo=1e-4, hi=100.0, mantissas=(1, 3)):
     ``ndarray``
         The rates, ascending, as ``float64``.
     """
-    lo, hi = _positive("lo", lo), _positive("hi", hi)
+    lo = checks.real("lo", lo, low=0, low_open=True)
+    hi = checks.real("hi", hi, low=0, low_open=True)
     if lo > hi:
         raise ValueError(f"lo must be <= hi, got lo={lo!r}, hi={hi!r}")
     if not mantissas or not all(isinstance(m, numbers.Real) and 1 <= m < 10 for m in mantissas):
@@ -148,42 +131,6 @@ def lr_grid(lo=1e-4, hi=100.0, mantissas=(1, 3)):
 
 #: The race's common grid of learning rates, ``1e-4, 3e-4, …, 30, 100`` (13 rates).
 GRID = lr_grid(1e-4, 100.0)
-
-
-def make(name, lr=None):
-    r"""A fresh optimizer by its book name.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`NAMES`, e.g. ``"Nesterov"``.
-    lr : float, optional
-        Learning rate :math:`\eta`; ``None`` keeps the class's PyTorch default.
-
-    Returns
-    -------
-    ``Optimizer``
-        E.g. ``make("AMSGrad", 0.1)`` is ``optlib.optim.Adam(lr=0.1, amsgrad=True)``.
-    """
-    cls, settings = OPTIMIZERS[_known(name)]
-    if lr is None:
-        return cls(**settings)
-    return cls(lr=float(lr), **settings)
-
-
-def default_lr(name):
-    """PyTorch's default learning rate of an optimizer (``lr`` of ``make(name)``).
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`NAMES`.
-
-    Returns
-    -------
-    float
-    """
-    return float(OPTIMIZERS[_known(name)][0].defaults["lr"])
 
 
 def group_of(name):
@@ -337,8 +284,7 @@ def sweep(name, evaluate, lrs=None, tol=0.0):
     lrs = GRID if lrs is None else np.sort(np.asarray(lrs, dtype=float))
     if lrs.ndim != 1 or lrs.size == 0 or not np.all(np.isfinite(lrs)) or lrs.min() <= 0:
         raise ValueError(f"lrs must be finite numbers > 0, got {lrs!r}")
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"tol must be a number >= 0, got {tol!r}")
+    tol = checks.real("tol", tol, low=0)
     curves, finals, hits = [], [], []
     for lr in lrs:
         curve = np.asarray(evaluate(make(name, lr)), dtype=float).reshape(-1)
@@ -359,6 +305,9 @@ def tune(evaluate, names=NAMES, lrs=None, tol=0.0):
         Name → ``Sweep``, in the order of ``names``.
     """
     return {name: sweep(name, evaluate, lrs=lrs, tol=tol) for name in names}
+
+
+# --------------------------------------------------------------------------- races on surfaces
 
 
 def surface_objective(surface, steps, start=None):
@@ -468,8 +417,8 @@ def train(optimizer, X, y, sizes=(64, 32, 10), epochs=5, batch_size=64, seed=0,
 
     The network ``optlib.nn.MLP(sizes, seed=seed)`` (ReLU, He initialization) and
     the order of the mini-batches both come from ``seed``. A run whose loss
-    becomes non-finite stops (``History.diverged``) without a warning: in a
-    sweep, divergence is an expected outcome, not a problem to report.
+    becomes non-finite stops (``History.diverged``), as every ``optlib.fit`` run
+    does: in a sweep, divergence is an expected outcome, not a problem to report.
 
     Parameters
     ----------
@@ -492,12 +441,9 @@ def train(optimizer, X, y, sizes=(64, 32, 10), epochs=5, batch_size=64, seed=0,
     -------
     ``History``
     """
-    model = MLP(list(sizes), seed=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return fit(model, softmax_cross_entropy, optimizer, X, y, epochs=epochs,
-                   batch_size=batch_size, seed=seed, X_val=X_val, y_val=y_val,
-                   progress=False, eval_every=eval_every)
+    return fit(MLP(list(sizes), seed=seed), softmax_cross_entropy, optimizer, X, y,
+               epochs=epochs, batch_size=batch_size, seed=seed, X_val=X_val, y_val=y_val,
+               progress=False, eval_every=eval_every)
 
 
 def training_objective(X, y, **kwargs):

@@ -15,32 +15,27 @@ Ranking hard-first gives an **anti-curriculum**, a random ranking gives a
 "random curriculum" (the same growing data set, without the order), and
 ``optlib.fit`` with ``shuffle=True`` is standard training.
 
-``fit_in_order`` trains on any sequence of index blocks by calling ``optlib.fit`` once per
-block with ``shuffle=False``. An optimizer keeps its state between calls, so this is the
-same training as one long run over the concatenated blocks; ``fit_curriculum`` builds the
-blocks from a ranking and a pacing function.
+``fit_in_order`` trains on any sequence of index blocks: it is one ``optlib.fit`` run
+with ``order=blocks`` (each block one "epoch" of the loop, followed by a record);
+``fit_curriculum`` builds the blocks from a ranking and a pacing function.
 
-Formerly ``fit_explorer``: Explorers for training runs (not surfaces): curriculum pacing and batch normalization.
+The chapter's explorer: ``curriculum_figure`` draws one paced run against standard
+training, ``curriculum_explorer`` puts sliders on it.
 """
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, field
+
 import numpy as np
-from optlib.nn.losses import softmax_cross_entropy
-from optlib.train.loop import evaluate, fit
-import inspect
-import warnings
-import ipywidgets
-from IPython import get_ipython
-from IPython.display import clear_output, display
 from matplotlib.figure import Figure
-from optlib.viz import explorer as widgets
-from optlib.nn.batchnorm import bn_mlp, scaled_he
+
 from optlib.nn import MLP
+from optlib.nn.losses import softmax_cross_entropy
 from optlib.optim import SGD
 from optlib.train.loop import fit
+from optlib.viz import explorer as widgets
+from optlib.viz import plot
 
 __all__ = [
     'PACINGS',
@@ -52,18 +47,12 @@ __all__ = [
     'class_sorted_order',
     'per_class_accuracy',
     'paced_indices',
-    'OrderedHistory',
     'fit_in_order',
     'curriculum_blocks',
     'fit_curriculum',
     'ORDER_COLORS',
-    'BN_COLORS',
-    'FigureExplorer',
-    'figure_explorer',
     'curriculum_figure',
     'curriculum_explorer',
-    'batchnorm_figure',
-    'batchnorm_explorer',
 ]
 
 # ====================================================================== curriculum
@@ -417,56 +406,14 @@ def paced_indices(order, fraction, count, rng):
 # -------------------------------------------------------------------- training
 
 
-@dataclass
-class OrderedHistory:
-    r"""What ``fit_in_order`` and ``fit_curriculum`` record.
-
-    Per step: ``loss`` (the mini-batch loss of step :math:`t`). Per evaluation
-    (entry 0 = before training, then the end of every block): ``step``, ``epoch``
-    (steps divided by :math:`\lceil N/B \rceil`, so an "epoch" is a budget of updates
-    even when a block holds a subset), ``train_loss``, ``train_acc`` on the **whole**
-    training set, ``val_loss``, ``val_acc`` (``nan`` without validation data),
-    ``admitted`` (fraction of the data the block drew from; ``nan`` for blocks given
-    directly), and ``extra``: the values returned by ``on_block_end``.
-    """
-
-    loss: np.ndarray
-    step: np.ndarray
-    epoch: np.ndarray
-    train_loss: np.ndarray
-    train_acc: np.ndarray
-    val_loss: np.ndarray
-    val_acc: np.ndarray
-    admitted: np.ndarray
-    extra: list = field(default_factory=list)
-    diverged: bool = False
-
-    @property
-    def n_steps(self):
-        """Updates taken."""
-        return len(self.loss)
-
-
-def _check_blocks(blocks, n):
-    blocks = [np.asarray(b) for b in blocks]
-    if not blocks:
-        raise ValueError("blocks must hold at least one index array")
-    for i, b in enumerate(blocks):
-        if b.ndim != 1 or len(b) == 0 or b.dtype.kind not in "iu" or b.min() < 0 or b.max() >= n:
-            raise ValueError(f"blocks[{i}] must be a non-empty 1-D integer array of indices in [0, {n})")
-    return blocks
-
-
 def fit_in_order(model, loss_fn, optimizer, X, y, blocks, batch_size=32, X_val=None, y_val=None,
                  schedule=None, admitted=None, on_block_end=None):
     r"""Train on the examples ``X[blocks[0]]``, then ``X[blocks[1]]``, ... in exactly that order.
 
-    Each block is one ``optlib.fit(..., epochs=1, shuffle=False)`` call, cut into
-    mini-batches of ``batch_size`` (the last one smaller if ``batch_size`` does not
-    divide the block). The optimizer keeps its state (momentum, moment estimates) and
-    the schedule its step count across blocks, so the result is one continuous run.
-    After each block the model is evaluated on the whole training set (and the
-    validation set).
+    One ``optlib.fit(..., order=blocks)`` run: each block is cut into mini-batches of
+    ``batch_size`` (the last one smaller if ``batch_size`` does not divide the block)
+    and followed by a record on the whole training set (and the validation set). The
+    optimizer's state and the schedule's step count run on across blocks.
 
     Parameters
     ----------
@@ -487,52 +434,47 @@ def fit_in_order(model, loss_fn, optimizer, X, y, blocks, batch_size=32, X_val=N
     schedule : callable, optional
         ``t -> lr`` with ``t`` counted over the whole run.
     admitted : ``sequence`` of float, optional
-        Recorded in ``OrderedHistory.admitted`` (used by ``fit_curriculum``).
+        One value per block, kept in ``history.admitted`` (used by ``fit_curriculum``).
     on_block_end : callable, optional
         ``on_block_end(k, model) -> value`` after block ``k`` (0, 1, ...);
-        the values are kept in ``OrderedHistory.extra``.
+        the values are kept in ``history.extra``.
 
     Returns
     -------
-    OrderedHistory
+    ``optlib.train.History``
+        ``fit``'s record (entry 0 before training, then one per block; ``epoch`` is
+        steps divided by :math:`\lceil N/B \rceil`, a budget of updates even when a
+        block holds a subset), with two more attributes: ``admitted`` (per record:
+        ``nan`` first, then the block's value; ``nan`` for blocks given directly) and
+        ``extra`` (the values of ``on_block_end``).
     """
-    n = len(X)
-    blocks = _check_blocks(blocks, n)
-    if (X_val is None) != (y_val is None):
-        raise ValueError("X_val and y_val must be given together")
     admitted = [math.nan] * len(blocks) if admitted is None else list(admitted)
     if len(admitted) != len(blocks):
         raise ValueError(f"admitted must have one entry per block ({len(blocks)}), got {len(admitted)}")
-    steps_per_epoch = math.ceil(n / batch_size)
-    records = {k: [] for k in ("step", "train_loss", "train_acc", "val_loss", "val_acc", "admitted")}
-    losses, extra = [], []
+    probe = _BlockEnd(on_block_end)
+    try:
+        history = fit(model, loss_fn, optimizer, X, y, batch_size=min(batch_size, len(X)),
+                      order=blocks, schedule=schedule, X_val=X_val, y_val=y_val,
+                      callbacks=[probe], progress=False)
+    except ValueError as err:           # fit checks the blocks up front, as its ``order``
+        if str(err).startswith("order"):
+            raise ValueError("blocks" + str(err)[len("order"):]) from None
+        raise
+    history.admitted = np.array([math.nan, *admitted[:len(history.step) - 1]])
+    history.extra = probe.values
+    return history
 
-    def record(step, fraction):
-        train = evaluate(model, loss_fn, X, y)
-        val = evaluate(model, loss_fn, X_val, y_val) if X_val is not None else (math.nan, math.nan)
-        for key, value in zip(records, (step, *train, *val, fraction)):
-            records[key].append(value)
 
-    record(0, math.nan)
-    t, diverged = 0, False
-    for k, block in enumerate(blocks):
-        offset = t
-        shifted = None if schedule is None else (lambda s, offset=offset: schedule(s + offset))
-        h = fit(model, loss_fn, optimizer, X[block], y[block], epochs=1,
-                batch_size=min(batch_size, len(block)), shuffle=False, schedule=shifted,
-                progress=False)
-        losses.append(h.loss)
-        t += h.n_steps
-        if h.diverged:
-            diverged = True
-            break
-        record(t, admitted[k])
-        if on_block_end is not None:
-            extra.append(on_block_end(k, model))
-    arrays = {key: np.asarray(v, dtype=np.float64) for key, v in records.items()}
-    step = arrays.pop("step").astype(np.int64)
-    return OrderedHistory(loss=np.concatenate(losses), step=step, epoch=step / steps_per_epoch,
-                          extra=extra, diverged=diverged, **arrays)
+class _BlockEnd:
+    """The ``on_epoch_end`` hook of ``fit_in_order``: ``on_block_end(k, model)`` per block."""
+
+    def __init__(self, on_block_end):
+        self.on_block_end, self.values = on_block_end, []
+
+    def on_epoch_end(self, epoch, history, model):
+        if self.on_block_end is not None:
+            self.values.append(self.on_block_end(epoch - 1, model))
+        return False
 
 
 def curriculum_blocks(order, pace, epochs, n, batch_size=32, blocks_per_epoch=4, seed=0):
@@ -623,7 +565,8 @@ def fit_curriculum(model, loss_fn, optimizer, X, y, difficulty=None, order="easy
 
     Returns
     -------
-    OrderedHistory
+    ``optlib.train.History``
+        As ``fit_in_order`` returns it.
     """
     if difficulty is None:
         if order != "random":
@@ -639,109 +582,22 @@ def fit_curriculum(model, loss_fn, optimizer, X, y, difficulty=None, order="easy
                         schedule=schedule, admitted=fractions)
 
 
-# ====================================================================== fit_explorer
+# ====================================================================== explorer
 #: Colours of the data orderings of chapter 7 (none is an optimizer's colour).
 ORDER_COLORS = {
-    "sorted by class": "#B8860B",
-    "one fixed random order": "#CC79A7",
-    "reshuffled every epoch": "#222222",
-    "with replacement": "#999999",
-    "curriculum": "#CC79A7",
-    "anti-curriculum": "#B8860B",
-    "random curriculum": "#56B4E9",
-    "standard": "#222222",
+    "sorted by class": plot.PALETTE["gold"],
+    "one fixed random order": plot.PALETTE["pink"],
+    "reshuffled every epoch": plot.BASELINE,
+    "with replacement": plot.PALETTE["grey"],
+    "curriculum": plot.PALETTE["pink"],
+    "anti-curriculum": plot.PALETTE["gold"],
+    "random curriculum": plot.PALETTE["cyan"],
+    "standard": plot.BASELINE,
 }
-
-#: Colours of the networks of chapter 8.
-BN_COLORS = {"without BN": "#222222", "with BN": "#CC79A7", "BN + noise": "#B8860B"}
 
 #: The orderings of ``curriculum_figure``: label -> ``fit_curriculum``'s ``order``.
 _ORDERS = {"curriculum": "easy-first", "anti-curriculum": "hard-first",
            "random curriculum": "random"}
-
-
-class FigureExplorer(ipywidgets.VBox):
-    """Sliders above a figure; every change calls ``make_figure(**values)`` and shows the result.
-
-    Attributes
-    ----------
-    sliders : dict
-        Name → widget.
-    output : ``ipywidgets.Output``
-    figure : ``matplotlib.figure.Figure`` or None
-        The last figure drawn (also without a display, e.g. in tests).
-    renders : int
-        How many times the figure has been drawn.
-    error : str or None
-        Why the last setting could not be drawn (a ``ValueError`` or ``TypeError``).
-    """
-
-    def __init__(self, make_figure, sliders):
-        self._make = make_figure
-        self.sliders = sliders
-        self.figure, self.error, self.renders = None, None, 0
-        self.output = ipywidgets.Output()
-        super().__init__([ipywidgets.VBox(list(sliders.values())), self.output])
-        for widget in sliders.values():
-            widget.observe(lambda change: self.update(), names="value")
-        self.update()
-
-    def values(self):
-        """Current slider values, name → value."""
-        return {name: w.value for name, w in self.sliders.items()}
-
-    def update(self):
-        """Redraw with the current values.
-
-        Returns
-        -------
-        ``matplotlib.figure.Figure`` or None
-        """
-        try:
-            figure = self._make(**self.values())
-        except (ValueError, TypeError) as err:
-            self.error = f"{type(err).__name__}: {err}"
-            self._show(self.error)
-            return None
-        self.error, self.figure = None, figure
-        self.renders += 1
-        self._show(figure)
-        return figure
-
-    def _show(self, content):
-        if get_ipython() is None:       # tests, scripts: nothing to show into
-            return
-        with self.output:
-            clear_output(wait=True)
-            print(content) if isinstance(content, str) else display(content)
-
-
-# traitlets' ``__new__(*args, **kwargs)`` would otherwise be documented as the constructor.
-FigureExplorer.__signature__ = inspect.Signature(
-    list(inspect.signature(FigureExplorer.__init__).parameters.values())[1:])
-
-
-def figure_explorer(make_figure, sliders):
-    """Sliders that redraw ``make_figure(**values)``.
-
-    Parameters
-    ----------
-    make_figure : callable
-        ``make_figure(**values) -> Figure``, one keyword per slider.
-    sliders : dict
-        Keyword → a widget (e.g. ``optlib.widgets.log_slider``), a tuple
-        ``(min, max, step, default)``, a bool (checkbox) or a list of choices.
-
-    Returns
-    -------
-    FigureExplorer
-    """
-    if not callable(make_figure):
-        raise TypeError(f"make_figure must be a callable (**values) -> Figure, got {make_figure!r}")
-    if not isinstance(sliders, dict) or not sliders:
-        raise TypeError("sliders must be a non-empty dict name -> slider spec")
-    return FigureExplorer(make_figure, {name: widgets._slider(name, spec)
-                                        for name, spec in sliders.items()})
 
 
 # -------------------------------------------------------------------- chapter 7
@@ -812,102 +668,16 @@ def curriculum_explorer(data, difficulty, epochs=4, seed=0):
 
     Returns
     -------
-    FigureExplorer
+    ``optlib.viz.explorer.Explorer``
     """
     def draw(order, kind, start, until, lr):
         return curriculum_figure(data, difficulty, order=order, kind=kind, start=start,
                                  until=until, lr=lr, epochs=epochs, seed=seed)
 
-    return figure_explorer(draw, {
+    return widgets.explorer(draw, {
         "order": list(_ORDERS),
         "kind": ["linear", "root", "step", "exponential"],
         "start": (0.05, 1.0, 0.05, 0.2),
         "until": (0.05, 1.0, 0.05, 0.8),
         "lr": widgets.log_slider("η (lr)", 0.01, 1.0, 0.1),
-    })
-
-
-# -------------------------------------------------------------------- chapter 8
-
-
-def batchnorm_figure(data, lr=0.3, init_scale=1.0, depth=8, width=64, epochs=2, batch_size=64,
-                     seed=0, figsize=(9.0, 3.2)):
-    r"""The same network trained with and without batch normalization: mini-batch loss per step.
-
-    Both are ``bn_mlp`` networks (``depth`` hidden layers of ``width`` ReLU units)
-    started from the same weights, :math:`c` times He's scale (``scaled_he``),
-    trained by SGD with rate :math:`\eta`. A run whose loss becomes non-finite stops
-    and is marked as diverged.
-
-    Parameters
-    ----------
-    data : ``Dataset``
-        Training data (``X_train``, ``y_train``).
-    lr : float
-        :math:`\eta`.
-    init_scale : float
-        :math:`c`.
-    depth, width : int
-        Hidden layers and their width.
-    epochs, batch_size, seed
-        The training runs.
-    figsize : tuple
-        Inches.
-
-    Returns
-    -------
-    ``matplotlib.figure.Figure``
-    """
-    X, y = data.X_train, data.y_train
-    sizes = [X.shape[1]] + [width] * depth + [int(y.max()) + 1]
-    fig = Figure(figsize=figsize, layout="constrained")
-    ax = fig.subplots()
-    notes = []
-    cap = 30.0            # the loss of a sane start is a few units; above this, off the chart
-    for label, bn in (("without BN", False), ("with BN", True)):
-        model = bn_mlp(sizes, batchnorm=bn, init=scaled_he(init_scale), seed=seed)
-        # Divergence is a result here, drawn in the figure: no warning needed.
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            h = fit(model, softmax_cross_entropy, SGD(lr=lr), X, y, epochs=epochs,
-                    batch_size=batch_size, seed=seed, progress=False)
-        loss = h.loss
-        t = np.arange(1, len(loss) + 1) / h.steps_per_epoch
-        # A diverging run is drawn up to the top of the frame and marked with a cross.
-        shown = np.minimum(np.where(np.isfinite(loss), loss, np.inf), cap)
-        ax.plot(t, shown, color=BN_COLORS[label], lw=1, label=label)
-        if h.diverged or np.any(loss >= cap):
-            first = int(np.argmax(~(loss < cap)))
-            ax.plot(t[first], cap, "x", color=BN_COLORS[label], ms=9, mew=2, clip_on=False)
-        if h.diverged:
-            notes.append(f"{label}: diverged at step {h.diverged_step}")
-        else:
-            notes.append(f"{label}: last-epoch loss {loss[-h.steps_per_epoch:].mean():.2f}")
-    ax.set(yscale="log", ylim=(None, cap), xlabel="epoch", ylabel="mini-batch loss",
-           title=f"η = {lr:.3g}, init scale {init_scale:.3g} × He;  " + ";  ".join(notes))
-    ax.title.set_fontsize(9)
-    ax.legend(loc="upper right")
-    return fig
-
-
-def batchnorm_explorer(data, depth=8, width=64, epochs=2, seed=0):
-    """Sliders for the learning rate and the initialization scale of ``batchnorm_figure``.
-
-    Parameters
-    ----------
-    data : ``Dataset``
-    depth, width, epochs, seed : int
-        Fixed for every run.
-
-    Returns
-    -------
-    FigureExplorer
-    """
-    def draw(lr, init_scale):
-        return batchnorm_figure(data, lr=lr, init_scale=init_scale, depth=depth, width=width,
-                                epochs=epochs, seed=seed)
-
-    return figure_explorer(draw, {
-        "lr": widgets.log_slider("η (lr)", 0.01, 10.0, 0.3),
-        "init_scale": widgets.log_slider("init scale c", 0.05, 20.0, 1.0),
     })

@@ -9,20 +9,211 @@ r"""Measurements that explain batch normalization: layer-input statistics, the l
 * ``layer_output_std`` -- the size of the signal after each layer of a network.
 * ``batch_dependence`` -- how much a batch-normalized network's output for one
   example changes with the other examples in its batch.
+
+And the chapter's networks: ``bn_mlp`` builds them with or without normalization,
+``scaled_he`` scales their initialization, ``NoisyShift`` is the layer of Santurkar
+et al.'s (2018) experiment that *adds* internal covariate shift after a batch
+normalization; ``batchnorm_layers`` and ``frozen_running_stats`` find and protect the
+``BatchNorm1d`` layers of a model.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
-from optlib.nn.batchnorm import frozen_running_stats
-from optlib.nn import Linear, Module
+from matplotlib.figure import Figure
+
+from optlib import checks
+from optlib.nn import BatchNorm1d, Linear, Module, ReLU, Sequential, init_he
+from optlib.nn.losses import softmax_cross_entropy
+from optlib.optim import SGD
+from optlib.train.loop import fit
+from optlib.viz import explorer, plot
 
 __all__ = [
+    'NoisyShift',
+    'bn_mlp',
+    'scaled_he',
+    'batchnorm_layers',
+    'frozen_running_stats',
     'InputRecorder',
     'layer_output_std',
     'loss_along_gradient',
     'batch_dependence',
     'evaluate_train_mode',
+    'BN_COLORS',
+    'batchnorm_figure',
+    'batchnorm_explorer',
 ]
+
+# ====================================================================== batchnorm (chapter code)
+class NoisyShift(Module):
+    r"""Random per-feature rescaling and shift that changes at every training step.
+
+    In training mode, each forward pass draws for every feature :math:`j` a scale
+    :math:`s_j \sim \mathcal U(1, a)` and a shift :math:`c_j \sim \mathcal U(-b, b)`,
+    and returns :math:`y_{ij} = s_j x_{ij} + c_j`. Placed after a batch normalization,
+    it makes the next layer's input distribution jump at every step: the opposite of
+    what batch normalization is supposed to achieve by reducing "internal covariate
+    shift". It is our version of the "noisy BatchNorm" experiment of Santurkar et al.
+    (2018), who found that such networks train nearly as well as with plain batch
+    normalization. In evaluation mode the layer applies the average transformation,
+    :math:`y = \tfrac{1+a}{2} x`.
+
+    Backward: :math:`\partial L/\partial x_{ij} = s_j\,\delta_{ij}`.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of features :math:`C`.
+    scale : float
+        :math:`a \ge 1`, the largest scale.
+    shift : float
+        :math:`b \ge 0`, the largest shift.
+    seed : int or ``numpy.random.Generator``
+        Source of the noise.
+    """
+
+    def __init__(self, num_features, scale=3.0, shift=1.0, seed=0):
+        self.num_features = checks.integer("num_features", num_features, low=1)
+        self.scale = checks.real("scale", scale, low=1)
+        self.shift = checks.real("shift", shift, low=0)
+        self.rng = np.random.default_rng(seed)
+        self._s = None
+
+    def forward(self, x):
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"x must have shape (batch, {self.num_features}), got {np.shape(x)}")
+        if not self.training:
+            self._s = np.asarray((1 + self.scale) / 2, dtype=x.dtype)
+            return x * self._s
+        C = self.num_features
+        self._s = self.rng.uniform(1, self.scale, C).astype(x.dtype)
+        c = self.rng.uniform(-self.shift, self.shift, C).astype(x.dtype)
+        return x * self._s + c
+
+    def backward(self, dout, input_grad=True):
+        return dout * self._saved(self._s) if input_grad else None
+
+    def __repr__(self):
+        return f"NoisyShift({self.num_features}, scale={self.scale:g}, shift={self.shift:g})"
+
+
+def bn_mlp(sizes, batchnorm=True, noisy=False, init="he", scale=None, seed=0, dtype=np.float32,
+           momentum=0.1):
+    r"""A ReLU network, optionally with batch normalization after every hidden ``Linear``.
+
+    With ``batchnorm=True`` each hidden block is ``Linear -> BatchNorm1d -> ReLU``
+    (the placement of Ioffe and Szegedy, 2015); the hidden ``Linear`` layers then have
+    no bias, since the normalization subtracts it again and :math:`\beta` takes its
+    role. The last ``Linear`` (the class scores) is never normalized. With
+    ``batchnorm=False`` this is ``optlib.nn.MLP(sizes)``'s layout.
+
+    Parameters
+    ----------
+    sizes : ``sequence`` of int
+        Widths from input to output, e.g. ``(64, 64, 64, 10)``.
+    batchnorm : bool
+        Insert ``BatchNorm1d`` layers.
+    noisy : bool
+        Insert a ``NoisyShift`` after each ``BatchNorm1d`` (needs ``batchnorm``).
+    init : str or callable
+        Weight initializer of every ``Linear`` (see ``optlib.nn.Linear``).
+    scale : float, optional
+        Standard deviation for ``init="normal"``.
+    seed : int or ``numpy.random.Generator``
+        One generator for all weights (and the noise); the same seed gives the same
+        weights with and without normalization.
+    dtype : ``dtype``
+        ``np.float32`` (default) or ``np.float64``.
+    momentum : float or None
+        ``BatchNorm1d``'s momentum.
+
+    Returns
+    -------
+    ``optlib.nn.Sequential``
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output width, got {sizes}")
+    if noisy and not batchnorm:
+        raise ValueError("noisy=True needs batchnorm=True (the noise goes after each BatchNorm1d)")
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        hidden = i < len(sizes) - 2
+        layers.append(Linear(n_in, n_out, bias=not (hidden and batchnorm), init=init,
+                             scale=scale, seed=rng, dtype=dtype))
+        if hidden:
+            if batchnorm:
+                layers.append(BatchNorm1d(n_out, momentum=momentum, dtype=dtype))
+            if noisy:
+                layers.append(NoisyShift(n_out, seed=rng))
+            layers.append(ReLU())
+    return Sequential(*layers)
+
+
+def scaled_he(factor):
+    r"""An initializer: He's normal weights times ``factor``, :math:`\mathcal N(0, 2c^2/n_\text{in})`.
+
+    Parameters
+    ----------
+    factor : float
+        :math:`c > 0`; 1 is He initialization.
+
+    Returns
+    -------
+    callable
+        ``init(shape, seed, dtype)`` for ``optlib.nn.Linear(init=...)`` or ``bn_mlp``.
+    """
+    factor = checks.real("factor", factor, low=0, low_open=True)
+
+    def init(shape, seed=0, dtype=np.float32):
+        return (factor * init_he(shape, seed=seed, dtype=np.float64)).astype(dtype)
+
+    return init
+
+
+def batchnorm_layers(model):
+    """Every ``BatchNorm1d`` in a model (itself, or inside ``Sequential`` containers), in order.
+
+    Parameters
+    ----------
+    model : ``Module``
+
+    Returns
+    -------
+    list of BatchNorm1d
+    """
+    if isinstance(model, BatchNorm1d):
+        return [model]
+    found = []
+    for layer in getattr(model, "layers", ()):
+        found += batchnorm_layers(layer)
+    return found
+
+
+@contextlib.contextmanager
+def frozen_running_stats(model):
+    """Context manager: forward passes inside it leave the running statistics as they were.
+
+    A measurement that runs extra training-mode forward passes (a probe of the loss
+    along the gradient, say) would otherwise move every ``BatchNorm1d``'s running
+    mean and variance, and so change the model it measures.
+
+    Parameters
+    ----------
+    model : ``Module``
+    """
+    layers = batchnorm_layers(model)
+    saved = [{name: b.copy() for name, b in bn.buffers().items()} for bn in layers]
+    try:
+        yield model
+    finally:
+        for bn, state in zip(layers, saved):
+            for name, buffer in bn.buffers().items():
+                np.copyto(buffer, state[name])
+
 
 # ====================================================================== bn_probes
 class InputRecorder(Module):
@@ -280,3 +471,91 @@ def evaluate_train_mode(model, loss_fn, X, y, batch_size, seed=0):
     finally:
         model.train(was_training)
     return total / count, correct / count
+
+
+# ====================================================================== explorer
+#: Colours of the networks of chapter 8 (none is an optimizer's colour).
+BN_COLORS = {"without BN": plot.BASELINE, "with BN": plot.PALETTE["pink"],
+             "BN + noise": plot.PALETTE["gold"]}
+
+
+def batchnorm_figure(data, lr=0.3, init_scale=1.0, depth=8, width=64, epochs=2, batch_size=64,
+                     seed=0, figsize=(9.0, 3.2)):
+    r"""The same network trained with and without batch normalization: mini-batch loss per step.
+
+    Both are ``bn_mlp`` networks (``depth`` hidden layers of ``width`` ReLU units)
+    started from the same weights, :math:`c` times He's scale (``scaled_he``),
+    trained by SGD with rate :math:`\eta`. A run whose loss becomes non-finite stops
+    and is marked as diverged.
+
+    Parameters
+    ----------
+    data : ``Dataset``
+        Training data (``X_train``, ``y_train``).
+    lr : float
+        :math:`\eta`.
+    init_scale : float
+        :math:`c`.
+    depth, width : int
+        Hidden layers and their width.
+    epochs, batch_size, seed
+        The training runs.
+    figsize : tuple
+        Inches.
+
+    Returns
+    -------
+    ``matplotlib.figure.Figure``
+    """
+    X, y = data.X_train, data.y_train
+    sizes = [X.shape[1]] + [width] * depth + [int(y.max()) + 1]
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    notes = []
+    cap = 30.0            # the loss of a sane start is a few units; above this, off the chart
+    for label, bn in (("without BN", False), ("with BN", True)):
+        model = bn_mlp(sizes, batchnorm=bn, init=scaled_he(init_scale), seed=seed)
+        # Divergence is a result here, drawn in the figure (fit stops and records it).
+        with np.errstate(all="ignore"):
+            h = fit(model, softmax_cross_entropy, SGD(lr=lr), X, y, epochs=epochs,
+                    batch_size=batch_size, seed=seed, progress=False)
+        loss = h.loss
+        t = np.arange(1, len(loss) + 1) / h.steps_per_epoch
+        # A diverging run is drawn up to the top of the frame and marked with a cross.
+        shown = np.minimum(np.where(np.isfinite(loss), loss, np.inf), cap)
+        ax.plot(t, shown, color=BN_COLORS[label], lw=1, label=label)
+        if h.diverged or np.any(loss >= cap):
+            first = int(np.argmax(~(loss < cap)))
+            ax.plot(t[first], cap, "x", color=BN_COLORS[label], ms=9, mew=2, clip_on=False)
+        if h.diverged:
+            notes.append(f"{label}: diverged at step {h.diverged_at}")
+        else:
+            notes.append(f"{label}: last-epoch loss {loss[-h.steps_per_epoch:].mean():.2f}")
+    ax.set(yscale="log", ylim=(None, cap), xlabel="epoch", ylabel="mini-batch loss",
+           title=f"η = {lr:.3g}, init scale {init_scale:.3g} × He;  " + ";  ".join(notes))
+    ax.title.set_fontsize(9)
+    ax.legend(loc="upper right")
+    return fig
+
+
+def batchnorm_explorer(data, depth=8, width=64, epochs=2, seed=0):
+    """Sliders for the learning rate and the initialization scale of ``batchnorm_figure``.
+
+    Parameters
+    ----------
+    data : ``Dataset``
+    depth, width, epochs, seed : int
+        Fixed for every run.
+
+    Returns
+    -------
+    ``optlib.viz.explorer.Explorer``
+    """
+    def draw(lr, init_scale):
+        return batchnorm_figure(data, lr=lr, init_scale=init_scale, depth=depth, width=width,
+                                epochs=epochs, seed=seed)
+
+    return explorer.explorer(draw, {
+        "lr": explorer.log_slider("η (lr)", 0.01, 10.0, 0.3),
+        "init_scale": explorer.log_slider("init scale c", 0.05, 20.0, 1.0),
+    })

@@ -1,5 +1,7 @@
-r"""Early stopping as L2 regularization, in closed form on least squares.
+r"""Chapter 9 (early stopping and gradient noise): early stopping as L2 regularization.
 
+Early stopping as L2 regularization, in closed form on least squares
+(``gd_filter``, ``ridge_filter``, ``equivalent_alpha``, ``gd_iterate``, ``ridge``).
 Take the least-squares cost :math:`L(\theta) = \frac{1}{2N}\lVert X\theta - y\rVert^2`
 with Hessian :math:`H = X^\top X / N = \sum_i \lambda_i u_i u_i^\top` and
 :math:`r = X^\top y / N`. Gradient descent with rate :math:`\eta` from
@@ -22,7 +24,11 @@ penalty whose strength falls as training goes on (Goodfellow, Bengio and Courvil
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from optlib import checks
 
 __all__ = [
     'gd_filter',
@@ -30,10 +36,13 @@ __all__ = [
     'equivalent_alpha',
     'gd_iterate',
     'ridge',
+    'noise_variance',
+    'noise_spread',
 ]
 
-# ====================================================================== implicit_regularization
+# ====================================================================== early stopping as L2
 def _check_positive(name, value):
+    """``value`` as a float64 array, all finite and > 0 (``checks.real`` for arrays)."""
     arr = np.asarray(value, dtype=np.float64)
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ValueError(f"{name} must be finite and > 0, got {value!r}")
@@ -41,6 +50,7 @@ def _check_positive(name, value):
 
 
 def _check_steps(steps):
+    """``steps`` as an integer array, all >= 0 (``checks.integer`` for arrays)."""
     arr = np.asarray(steps)
     if arr.dtype.kind not in "iu" or np.any(arr < 0):
         raise ValueError(f"steps must be integers >= 0, got {steps!r}")
@@ -65,7 +75,7 @@ def gd_filter(eigenvalues, lr, steps):
         One factor per eigenvalue; in :math:`[0, 1]` when :math:`\eta\lambda_i \le 1`.
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
-    lr = float(_check_positive("lr", lr))
+    lr = checks.real("lr", lr, low=0, low_open=True)
     t = _check_steps(steps)
     return 1.0 - (1.0 - lr * lam) ** t
 
@@ -86,7 +96,7 @@ def ridge_filter(eigenvalues, alpha):
         One factor per eigenvalue, in :math:`[0, 1)`.
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
-    alpha = float(_check_positive("alpha", alpha))
+    alpha = checks.real("alpha", alpha, low=0, low_open=True)
     return lam / (lam + alpha)
 
 
@@ -112,7 +122,7 @@ def equivalent_alpha(lr, steps):
     float or ``ndarray``
         :math:`\alpha = 1/(\eta t)`.
     """
-    lr = float(_check_positive("lr", lr))
+    lr = checks.real("lr", lr, low=0, low_open=True)
     t = _check_steps(steps)
     if np.any(t < 1):
         raise ValueError(f"steps must be >= 1, got {steps!r}")
@@ -158,7 +168,7 @@ def gd_iterate(X, y, lr, steps):
     ``ndarray``
         ``(d,)`` for one ``steps``, ``(len(steps), d)`` for several.
     """
-    lr = float(_check_positive("lr", lr))
+    lr = checks.real("lr", lr, low=0, low_open=True)
     t = _check_steps(steps)
     lam, U, c = _spectrum(X, y)
     tt = np.atleast_1d(t)[:, None].astype(np.float64)
@@ -190,3 +200,71 @@ def ridge(X, y, alpha):
     lam, U, c = _spectrum(X, y)
     theta = (c / (lam + np.atleast_1d(a)[:, None])) @ U.T
     return theta[0] if a.ndim == 0 else theta
+
+
+# ====================================================================== gradient noise (formerly optim.noise)
+# The annealed variance of ``optlib.optim.wrappers.GradientNoise``, and how far it moves
+# the weights of plain SGD on a plateau (Neelakantan et al. 2015, arXiv:1511.06807).
+
+
+def noise_variance(t, eta=0.3, gamma=0.55):
+    r"""The annealed variance :math:`\sigma_t^2 = \eta / (1+t)^\gamma`.
+
+    Parameters
+    ----------
+    t : int or ``ndarray``
+        Step :math:`t \ge 1` (arrays allowed, for plotting the schedule).
+    eta : float
+        Noise scale :math:`\eta \ge 0` (the variance at :math:`t = 0`).
+    gamma : float
+        Decay exponent :math:`\gamma \ge 0`; 0 keeps the variance constant.
+
+    Returns
+    -------
+    float or ``ndarray``
+        :math:`\sigma_t^2`.
+    """
+    eta, gamma = checks.real("eta", eta, low=0), checks.real("gamma", gamma, low=0)
+    t = np.asarray(t, dtype=np.float64)
+    if np.any(t < 1):
+        raise ValueError(f"t must be >= 1 (steps are counted from 1), got {t.min():g}")
+    out = eta / (1.0 + t) ** gamma
+    return float(out) if out.ndim == 0 else out
+
+
+def noise_spread(lr, steps, eta=0.3, gamma=0.55):
+    r"""How far the noise alone moves each parameter of plain SGD: a random walk.
+
+    With no gradient (a plateau) and constant rate ``lr``, plain SGD
+    moves each parameter by :math:`-\text{lr}\cdot\xi_t` per step, independent
+    Gaussian steps, so after :math:`T` steps the parameter has spread by
+
+    .. math::
+
+        s_T = \text{lr}\,\sqrt{\textstyle\sum_{t=1}^{T} \sigma_t^2} .
+
+    A weight that started with standard deviation :math:`s_0` then has
+    :math:`\sqrt{s_0^2 + s_T^2}`: noise on a plateau makes the weights larger.
+    (With momentum :math:`\beta` each step is amplified by about
+    :math:`1/(1-\beta)`; this function is for plain SGD.)
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate, >= 0.
+    steps : int
+        :math:`T \ge 0`.
+    eta, gamma : float
+        Noise scale and decay exponent, as in ``noise_variance``.
+
+    Returns
+    -------
+    float
+        :math:`s_T`.
+    """
+    lr = checks.real("lr", lr, low=0)
+    steps = checks.integer("steps", steps, low=0)
+    if steps == 0:
+        return 0.0
+    total = float(np.sum(noise_variance(np.arange(1, int(steps) + 1), eta, gamma)))
+    return lr * math.sqrt(total)

@@ -95,7 +95,7 @@ def check_model(model, loss_fn, x, target, eps=1e-6):
     model : ``Module``
         Any layer or network from ``optlib.nn`` with float64 parameters.
     loss_fn : callable
-        ``loss_fn(pred, target) -> (loss, dpred)``, e.g. ``optlib.losses.mse``.
+        ``loss_fn(pred, target) -> (loss, dpred)``, e.g. ``optlib.nn.losses.mse``.
     x : ``ndarray``
         Float64 input batch.
     target

@@ -3,11 +3,29 @@ r"""Loss functions that return the loss *and* its gradient.
 Each loss is ``loss_fn(pred, target) -> (loss, dpred)``: ``loss`` is a Python float,
 the mean over the batch, and ``dpred`` is the gradient of that mean with respect to
 ``pred`` (same shape and dtype as ``pred``), ready for ``model.backward(dpred)``.
+
+``pred`` (or ``logits``) must be a floating-point NumPy array with at least one
+example: the gradient is returned in its shape and dtype. Targets and labels may be
+anything ``np.asarray`` accepts. The mean over an empty batch is undefined
+(PyTorch returns ``nan``); here it is an error that names the argument.
 """
 
 import numpy as np
 
 __all__ = ["mse", "softmax", "softmax_cross_entropy", "accuracy"]
+
+
+def _check_pred(name, pred, ndim=None):
+    if not isinstance(pred, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array of floats, got {type(pred).__name__}")
+    if pred.dtype.kind != "f":
+        raise TypeError(f"{name} must be a floating-point array (its gradient has its dtype), "
+                        f"got dtype {pred.dtype}")
+    if ndim is not None and pred.ndim != ndim:
+        raise ValueError(f"{name} must have shape (batch, classes), got {pred.shape}")
+    if pred.size == 0:
+        raise ValueError(f"{name} must hold at least one example (the mean over an empty "
+                         f"batch is undefined), got shape {pred.shape}")
 
 
 def mse(pred, target):
@@ -36,6 +54,7 @@ def mse(pred, target):
     dpred : ``ndarray``
         Its gradient with respect to ``pred``.
     """
+    _check_pred("pred", pred)
     target = np.asarray(target)
     if target.shape != pred.shape:
         if pred.ndim == 2 and pred.shape[1] == 1 and target.shape == pred.shape[:1]:
@@ -73,8 +92,6 @@ def softmax(logits):
 
 
 def _check_labels(logits, labels):
-    if logits.ndim != 2:
-        raise ValueError(f"logits must have shape (batch, classes), got {logits.shape}")
     if type(labels) is not np.ndarray:
         labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
@@ -118,6 +135,7 @@ def softmax_cross_entropy(logits, labels):
     dlogits : ``ndarray``
         Its gradient with respect to ``logits``.
     """
+    _check_pred("logits", logits, ndim=2)
     labels = _check_labels(logits, labels)
     B, C = logits.shape
     # Flat positions of the true-class entries: z.flat[i*C + y_i] = z[i, y_i]. One index
@@ -148,5 +166,9 @@ def accuracy(logits, labels):
     float
         Accuracy in ``[0, 1]``.
     """
+    if not isinstance(logits, np.ndarray):
+        raise TypeError(f"logits must be a NumPy array, got {type(logits).__name__}")
+    if logits.ndim != 2 or len(logits) == 0:
+        raise ValueError(f"logits must have shape (batch, classes) with batch >= 1, got {logits.shape}")
     labels = _check_labels(logits, labels)
-    return np.count_nonzero(logits.argmax(axis=1) == labels) / max(len(labels), 1)
+    return np.count_nonzero(logits.argmax(axis=1) == labels) / len(labels)

@@ -1,21 +1,45 @@
-r"""Learning-rate schedules: the learning rate as a function of the step.
+r"""Learning-rate schedules: the learning rate as a function of the step, and one way to apply it.
 
 A schedule is a small immutable object that you call with ``t``, the number of
 optimizer steps already taken (``t = 0, 1, 2, …``), and that returns the learning
 rate :math:`\eta` for the next step; so ``schedule(0)`` is the learning rate of
 the first step. A schedule holds no state, so you can plot one with
-``[schedule(t) for t in range(T)]`` and reuse it for many runs.
+``[schedule(t) for t in range(T)]`` and reuse it for many runs. Any callable
+``t -> lr`` is a schedule (a ``lambda`` too).
 
-A schedule only produces a number; ``LRScheduler`` (torch-like) or ``apply``
-writes it into ``optimizer.lr``. So every schedule works with every optimizer.
+A schedule only produces a number. **One** object writes it into an optimizer:
+``LRScheduler(optimizer, schedule)``, which follows ``torch.optim``'s protocol (it
+sets the first rate when created, and ``scheduler.step()`` after each
+``optimizer.step`` sets the next). ``optlib.fit(schedule=...)``,
+``optlib.run(schedule=...)`` and the ``Scheduled`` wrapper
+(``optlib.optim.wrappers``, for code that only calls ``step``) all use it, so every
+schedule works with every optimizer, the same way everywhere.
 
-The formulas follow ``torch.optim.lr_scheduler`` (``StepLR``,
-``ExponentialLR``, ``CosineAnnealingLR``, ``LinearLR``), written in closed form
-in ``t``; the differences are noted in each docstring.
+The schedules and their PyTorch counterparts (the formulas are written in closed
+form in ``t``; ``torch.optim.lr_scheduler`` computes the same rates recursively,
+one ``scheduler.step()`` per optimizer step):
+
+* ``Constant(lr)``: no scheduler (torch's ``ConstantLR`` is a different thing, a factor
+  for the first steps);
+* ``StepLR(lr, step_size, gamma=0.1)``: ``StepLR(optimizer, step_size, gamma=0.1)``;
+* ``ExponentialLR(lr, gamma)``: ``ExponentialLR(optimizer, gamma)``;
+* ``InverseTimeLR(lr, decay)``: ``LambdaLR(optimizer, lambda t: 1 / (1 + decay * t))``;
+* ``CosineAnnealingLR(lr, T_max, eta_min=0)``: ``CosineAnnealingLR(optimizer, T_max,
+  eta_min=0)`` for ``t <= T_max``; after it optlib stays at ``eta_min``, torch climbs
+  back up;
+* ``Warmup(schedule, warmup_steps, start_factor=0)``: ``SequentialLR(optimizer,
+  [LinearLR(optimizer, start_factor, total_iters=warmup_steps), ...],
+  milestones=[warmup_steps])``;
+* ``LRScheduler(optimizer, schedule)``: the protocol of every torch scheduler; as a class,
+  ``LambdaLR`` with an absolute rate.
+
+The base rate ``lr`` is an argument of the schedule, where torch reads it from the
+optimizer: a schedule is a function of ``t`` alone, so it can be plotted without an
+optimizer. ``make_schedule`` builds the six shapes that chapter 10 compares by name.
 
 Example
 -------
-``warmup(cosine(0.1, total_steps=900), warmup_steps=100)`` rises linearly from 0
+``Warmup(CosineAnnealingLR(0.1, T_max=900), warmup_steps=100)`` rises linearly from 0
 to 0.1 over the first 100 steps, then follows a cosine from 0.1 down to 0.
 """
 
@@ -23,55 +47,35 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+
+from optlib import checks
 
 __all__ = [
     "Schedule",
     "Constant",
-    "StepDecay",
-    "Exponential",
-    "InverseTime",
-    "Cosine",
+    "StepLR",
+    "ExponentialLR",
+    "InverseTimeLR",
+    "CosineAnnealingLR",
     "Warmup",
-    "constant",
-    "step_decay",
-    "exponential",
-    "inverse_time",
-    "cosine",
-    "warmup",
     "LRScheduler",
-    "apply",
+    "SHAPES",
+    "make_schedule",
 ]
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def _real(name, value, rule, ok):
-    """Return ``value`` as a float if it is a real number satisfying ``ok``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {rule}, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and ok(value)):
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
-    return value
-
-
 def _nonneg(name, value):
-    return _real(name, value, "a finite number >= 0", lambda v: v >= 0)
+    return checks.real(name, value, low=0)
 
 
 def _gamma(value):
-    return _real("gamma", value, "a number in (0, 1]", lambda v: 0 < v <= 1)
+    return checks.real("gamma", value, low=0, high=1, low_open=True)
 
 
 def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return checks.integer(name, value, low=1)
 
 
 def _step(t):
@@ -134,7 +138,7 @@ class Constant(Schedule):
 
 
 @dataclass(frozen=True)
-class StepDecay(Schedule):
+class StepLR(Schedule):
     r"""Multiply the learning rate by ``gamma`` every ``step_size`` steps.
 
     .. math::
@@ -169,7 +173,7 @@ class StepDecay(Schedule):
 
 
 @dataclass(frozen=True)
-class Exponential(Schedule):
+class ExponentialLR(Schedule):
     r"""Multiply the learning rate by ``gamma`` at every step.
 
     .. math::
@@ -198,7 +202,7 @@ class Exponential(Schedule):
 
 
 @dataclass(frozen=True)
-class InverseTime(Schedule):
+class InverseTimeLR(Schedule):
     r"""Inverse-time decay, the :math:`1/t` rate of stochastic approximation.
 
     .. math::
@@ -231,8 +235,8 @@ class InverseTime(Schedule):
 
 
 @dataclass(frozen=True)
-class Cosine(Schedule):
-    r"""Cosine annealing from ``lr`` down to ``min_lr`` over ``total_steps``.
+class CosineAnnealingLR(Schedule):
+    r"""Cosine annealing from ``lr`` down to ``eta_min`` over ``T_max`` steps.
 
     .. math::
 
@@ -250,28 +254,27 @@ class Cosine(Schedule):
     ----------
     lr : float
         :math:`\eta`, the rate at ``t = 0``, finite and >= 0.
-    total_steps : int
-        :math:`T`, the step at which the rate reaches ``min_lr``, > 0.
-    min_lr : float
+    T_max : int
+        :math:`T`, the step at which the rate reaches ``eta_min``, > 0.
+    eta_min : float
         :math:`\eta_{\min}`, with :math:`0 \le \eta_{\min} \le \eta`.
         Default ``0.0``.
     """
 
     lr: float
-    total_steps: int
-    min_lr: float = 0.0
+    T_max: int
+    eta_min: float = 0.0
 
     def __post_init__(self):
         _set(self, "lr", _nonneg("lr", self.lr))
-        _set(self, "total_steps", _positive_int("total_steps", self.total_steps))
-        _set(self, "min_lr", _real("min_lr", self.min_lr, f"a finite number in [0, lr={self.lr}]",
-                                   lambda v: 0 <= v <= self.lr))
+        _set(self, "T_max", _positive_int("T_max", self.T_max))
+        _set(self, "eta_min", checks.real("eta_min", self.eta_min, low=0, high=self.lr))
 
     def _lr(self, t):
-        if t >= self.total_steps:
-            return self.min_lr
-        cos = math.cos(math.pi * t / self.total_steps)
-        return self.min_lr + 0.5 * (self.lr - self.min_lr) * (1 + cos)
+        if t >= self.T_max:
+            return self.eta_min
+        cos = math.cos(math.pi * t / self.T_max)
+        return self.eta_min + 0.5 * (self.lr - self.eta_min) * (1 + cos)
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ class Warmup(Schedule):
 
     The rate rises linearly from :math:`f\,s(0)` at ``t = 0`` and reaches
     :math:`s(0)` at ``t = W``, where the wrapped schedule starts, shifted by
-    :math:`W` steps; so there is no jump, and ``warmup(cosine(η, T), W)`` is
+    :math:`W` steps; so there is no jump, and ``Warmup(CosineAnnealingLR(η, T), W)`` is
     :math:`W` steps of linear warm-up followed by a full cosine of :math:`T`
     steps. The warm-up part is ``torch.optim.lr_scheduler.LinearLR(start_factor=f,
     total_iters=W)``; the whole is what ``SequentialLR`` with a milestone at
@@ -316,8 +319,7 @@ class Warmup(Schedule):
         if not callable(self.schedule):
             raise TypeError(f"schedule must be a callable t -> lr, got {self.schedule!r}")
         _set(self, "warmup_steps", _positive_int("warmup_steps", self.warmup_steps))
-        _set(self, "start_factor", _real("start_factor", self.start_factor, "a number in [0, 1]",
-                                         lambda v: 0 <= v <= 1))
+        _set(self, "start_factor", checks.real("start_factor", self.start_factor, low=0, high=1))
 
     def _lr(self, t):
         if t >= self.warmup_steps:
@@ -326,55 +328,23 @@ class Warmup(Schedule):
         return self.schedule(0) * (f + (1 - f) * t / self.warmup_steps)
 
 
-# The names the chapters use: ``cosine(0.1, total_steps=1000)`` reads like the math.
-constant = Constant
-step_decay = StepDecay
-exponential = Exponential
-inverse_time = InverseTime
-cosine = Cosine
-warmup = Warmup
-
-
-# --------------------------------------------------------------------------- driving an optimizer
-
-
-def apply(schedule, optimizer, t):
-    """Set ``optimizer.lr = schedule(t)`` and return that rate.
-
-    Parameters
-    ----------
-    schedule : ``callable``
-        ``t -> lr``.
-    optimizer : ``object``
-        Anything with a writable ``lr`` attribute.
-    t : int
-        Steps already taken, >= 0.
-
-    Returns
-    -------
-    float
-        The rate that was set.
-    """
-    if not callable(schedule):
-        raise TypeError(f"schedule must be a callable t -> lr, got {schedule!r}")
-    if not hasattr(optimizer, "lr"):
-        raise TypeError(f"optimizer must have an lr attribute, got {type(optimizer).__name__}")
-    lr = float(schedule(_step(t)))
-    optimizer.lr = lr
-    return lr
+# --------------------------------------------------------------------------- applying a schedule
 
 
 class LRScheduler:
-    """Drive an optimizer's learning rate with a schedule, as ``torch.optim`` does.
+    """Drive an optimizer's learning rate with a schedule: the one way optlib applies one.
 
     On creation it sets ``optimizer.lr = schedule(0)``; call ``step()`` after each
     ``optimizer.step(...)`` to advance ``t`` by one and set
-    ``optimizer.lr = schedule(t)``::
+    ``optimizer.lr = schedule(t)``, as with a ``torch.optim.lr_scheduler`` scheduler::
 
-        sched = LRScheduler(opt, cosine(0.1, total_steps=100))
+        scheduler = LRScheduler(opt, CosineAnnealingLR(0.1, T_max=100))
         for _ in range(100):
             opt.step(params, grads)
-            sched.step()
+            scheduler.step()
+
+    ``optlib.fit(schedule=...)``, ``optlib.run(schedule=...)`` and
+    ``optlib.optim.wrappers.Scheduled`` do exactly this.
 
     Parameters
     ----------
@@ -392,10 +362,19 @@ class LRScheduler:
     """
 
     def __init__(self, optimizer, schedule):
+        if not callable(schedule):
+            raise TypeError(f"schedule must be a callable t -> lr, got {schedule!r}")
+        if not hasattr(optimizer, "lr"):
+            raise TypeError(f"optimizer must have an lr attribute, got {type(optimizer).__name__}")
         self.optimizer = optimizer
         self.schedule = schedule
         self.t = 0
-        self.last_lr = apply(schedule, optimizer, 0)
+        self.last_lr = self._set_lr()
+
+    def _set_lr(self):
+        lr = float(self.schedule(self.t))
+        self.optimizer.lr = lr
+        return lr
 
     def step(self):
         """Advance ``t`` by one and set the optimizer's rate to ``schedule(t)``.
@@ -406,7 +385,7 @@ class LRScheduler:
             The new rate.
         """
         self.t += 1
-        self.last_lr = apply(self.schedule, self.optimizer, self.t)
+        self.last_lr = self._set_lr()
         return self.last_lr
 
     def state_dict(self):
@@ -416,7 +395,64 @@ class LRScheduler:
     def load_state_dict(self, state):
         """Restore ``t`` from ``state_dict()`` and set the optimizer's rate to match."""
         self.t = _step(state["t"])
-        self.last_lr = apply(self.schedule, self.optimizer, self.t)
+        self.last_lr = self._set_lr()
 
     def __repr__(self):
         return f"LRScheduler(t={self.t}, last_lr={self.last_lr!r}, schedule={self.schedule!r})"
+
+
+# --------------------------------------------------------------------------- shapes by name
+
+#: The shapes ``make_schedule`` knows, in the order chapter 10 shows them.
+SHAPES = ("constant", "step", "exponential", "1/t", "cosine", "warmup+cosine")
+
+
+def make_schedule(shape, peak_lr, total_steps, warmup_fraction=0.1):
+    r"""One of six schedule shapes, with peak rate ``peak_lr`` over ``total_steps``.
+
+    All have the same peak rate :math:`\eta` and length :math:`T`, so that only the
+    shape differs (chapter 10 compares them):
+
+    * ``"constant"``: :math:`\eta_t = \eta`;
+    * ``"step"``: divide by 10 after a third and after two thirds of training (ends at
+      :math:`\eta/100`);
+    * ``"exponential"``: :math:`\eta\gamma^t` with :math:`\gamma^T = 0.01` (ends at
+      :math:`\eta/100`);
+    * ``"1/t"``: :math:`\eta/(1 + 10\,t/T)` (half the rate at :math:`T/10`, ends at
+      :math:`\eta/11`);
+    * ``"cosine"``: from :math:`\eta` to 0 along a half cosine;
+    * ``"warmup+cosine"``: linear warm-up from 0 over the first 10% of the steps, then a
+      cosine to 0.
+
+    Parameters
+    ----------
+    shape : str
+        One of ``SHAPES``.
+    peak_lr : float
+        The largest rate of the schedule, >= 0.
+    total_steps : int
+        :math:`T`, the length of training in steps, >= 10.
+    warmup_fraction : float
+        Share of the steps spent warming up in ``"warmup+cosine"``, in (0, 1).
+
+    Returns
+    -------
+    ``Schedule``
+        A callable ``t -> lr`` from this module.
+    """
+    checks.one_of("shape", shape, SHAPES)
+    T = checks.integer("total_steps", total_steps, low=10)
+    warmup_fraction = checks.real("warmup_fraction", warmup_fraction, low=0, high=1,
+                                  low_open=True, high_open=True)
+    if shape == "constant":
+        return Constant(peak_lr)
+    if shape == "step":
+        return StepLR(peak_lr, step_size=math.ceil(T / 3), gamma=0.1)
+    if shape == "exponential":
+        return ExponentialLR(peak_lr, gamma=0.01 ** (1 / T))
+    if shape == "1/t":
+        return InverseTimeLR(peak_lr, decay=10 / T)
+    if shape == "cosine":
+        return CosineAnnealingLR(peak_lr, T_max=T)
+    w = max(1, round(warmup_fraction * T))
+    return Warmup(CosineAnnealingLR(peak_lr, T_max=T - w), warmup_steps=w)

@@ -1,8 +1,15 @@
-r"""Callbacks for ``optlib.fit``: early stopping, and recording extra evaluations.
+r"""Callbacks for ``optlib.fit``: early stopping, extra evaluations, dead ReLUs.
 
-A callback is any object with an optional ``on_epoch_end(epoch, history, model)``,
-called after each epoch's record (returning True stops training), and an optional
-``on_train_end(history, model)``, called once at the end (see ``optlib.train.fit``).
+A callback is any object with any of the optional methods
+``on_step(step, loss, history, model)`` (after every update),
+``on_epoch_end(epoch, history, model)`` (after each epoch's record) and
+``on_train_end(history, model)`` (once at the end); ``on_step`` and ``on_epoch_end``
+stop training by returning a true value (see ``optlib.train.loop``). The range
+test's stopping rule, ``optlib.train.lr_finder.StopOnRise``, is one too.
+
+``dead_relu_fraction`` runs a batch through a ``Sequential`` layer by layer and
+counts the ReLU units that output 0 for **every** example: they pass no gradient,
+and plain SGD can never revive them. ``DeadReLUs`` records it after every epoch.
 
 Early stopping (Prechelt 1998, "Early stopping -- but when?", in *Neural Networks:
 Tricks of the Trade*) watches a validation score and stops when it has not improved
@@ -22,13 +29,14 @@ is ``patience`` epochs after the last improvement.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
+from optlib import checks
+from optlib.nn import ReLU, Sequential
 from optlib.train.loop import evaluate
 
-__all__ = ["EarlyStopping", "stopping_point", "Evaluate"]
+__all__ = ["EarlyStopping", "stopping_point", "Evaluate", "dead_relu_fraction", "DeadReLUs"]
 
 _MONITORS = ("val_loss", "val_acc", "train_loss", "train_acc")
 
@@ -69,16 +77,10 @@ class EarlyStopping:
     """
 
     def __init__(self, patience=5, min_delta=0.0, restore_best=True, monitor="val_loss"):
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
-            raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) \
-                or not math.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-        if monitor not in _MONITORS:
-            raise ValueError(f"monitor must be one of {_MONITORS}, got {monitor!r}")
-        self.patience = int(patience)
-        self.min_delta = float(min_delta)
-        self.restore_best = bool(restore_best)
+        self.patience = checks.integer("patience", patience, low=1)
+        self.min_delta = checks.real("min_delta", min_delta, low=0)
+        checks.one_of("monitor", monitor, _MONITORS)
+        self.restore_best = checks.boolean("restore_best", restore_best)
         self.monitor = monitor
         self.mode = "max" if monitor.endswith("acc") else "min"
         self.reset()
@@ -159,8 +161,7 @@ def stopping_point(values, patience, min_delta=0.0, mode="min"):
     best_epoch : int
         Epoch whose weights ``restore_best`` would restore.
     """
-    if mode not in ("min", "max"):
-        raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+    checks.one_of("mode", mode, ("min", "max"))
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1 or len(values) == 0:
         raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
@@ -202,4 +203,59 @@ class Evaluate:
         loss, acc = evaluate(model, self.loss_fn, self.X, self.y)
         self.loss.append(loss)
         self.acc.append(acc)
+        return False
+
+
+def dead_relu_fraction(model, X):
+    """Fraction of the units of each ReLU layer that are zero for every row of ``X``.
+
+    Parameters
+    ----------
+    model : ``Sequential``
+        E.g. ``optlib.nn.MLP``; run in evaluation mode (and put back).
+    X : ``ndarray``
+        A batch of inputs, ``(B, features)``; the more rows, the surer the verdict.
+
+    Returns
+    -------
+    dict
+        Layer index (position in the ``Sequential``) -> fraction in :math:`[0, 1]`.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a Sequential (e.g. an MLP), got {type(model).__name__}")
+    was_training = model.training
+    model.eval()
+    out = {}
+    try:
+        h = np.asarray(X)
+        for i, layer in enumerate(model.layers):
+            h = layer.forward(h)
+            if isinstance(layer, ReLU):
+                out[i] = float(np.mean(~np.any(h > 0, axis=0)))
+    finally:
+        model.train(was_training)
+    return out
+
+
+class DeadReLUs:
+    """A ``fit`` callback: ``dead_relu_fraction(model, X)`` after every epoch.
+
+    Parameters
+    ----------
+    X : ``ndarray``
+        The inputs to probe with (e.g. 1,000 training examples).
+
+    Attributes
+    ----------
+    fractions : list of dict
+        One ``dead_relu_fraction`` result per epoch.
+    """
+
+    def __init__(self, X):
+        self.X = X
+        self.fractions = []
+
+    def on_epoch_end(self, epoch, history, model):
+        """Record the fractions; never stops training."""
+        self.fractions.append(dead_relu_fraction(model, self.X))
         return False

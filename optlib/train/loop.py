@@ -1,4 +1,9 @@
-r"""The training loop every chapter uses: ``fit``, and the ``History`` it returns.
+r"""The training loop of the course: ``fit``, and the ``History`` it returns.
+
+Every experiment that trains a network goes through ``fit``: plain training, the
+optimizer race of chapter 6, training in a fixed order or with a curriculum
+(chapter 7, via ``order=``), early stopping (chapter 9, a callback) and the
+learning-rate range test (chapter 10, a schedule plus a callback).
 
 One epoch is one pass over the :math:`N` training examples in mini-batches of
 :math:`B`; each mini-batch gives one update
@@ -12,17 +17,34 @@ so ``batch_size=None`` (:math:`B = N`) is batch gradient descent (one update per
 epoch), ``batch_size=1`` is stochastic gradient descent (:math:`N` updates per epoch)
 and anything in between is mini-batch gradient descent (:math:`\lceil N/B \rceil`
 updates per epoch, the last batch smaller when :math:`B` does not divide :math:`N`,
-like PyTorch's ``DataLoader(drop_last=False)``).
+like PyTorch's ``DataLoader(drop_last=False)``; with ``drop_last=True``,
+:math:`\lfloor N/B \rfloor` full batches).
+
+**Divergence** (the one rule, for every experiment): when a mini-batch loss is not
+finite (``inf`` or ``nan``), ``fit`` records it and stops *before* that update;
+``History.diverged`` is then True and ``History.diverged_at`` is the step. No warning
+and no exception: divergence is a result to plot. Data that contain ``nan`` or
+``inf`` are refused up front (they are a bug in the data, not a divergence).
+
+**Hooks**: a callback is any object with any of these optional methods:
+
+* ``on_step(step, loss, history, model)`` after every update (``step`` = 1, 2, ...);
+* ``on_epoch_end(epoch, history, model)`` after each epoch's record;
+* ``on_train_end(history, model)`` once at the end.
+
+``on_step`` and ``on_epoch_end`` stop training by returning a true value (``True``
+or ``"stop"``); ``History.stop_reason`` then names the callback.
 """
 
 import math
 import sys
 import time
-import warnings
 
 import numpy as np
 
+from optlib import checks
 from optlib.nn.losses import accuracy
+from optlib.optim.lr_scheduler import LRScheduler
 
 __all__ = ["History", "fit", "evaluate", "gradient"]
 
@@ -39,8 +61,10 @@ class History:
 
     Per epoch (entry 0 is the model before training):
 
-    * ``epoch`` -- epochs completed, a float (a run cut short by ``max_steps`` ends
-      with a fractional epoch);
+    * ``epoch`` -- updates taken divided by ``steps_per_epoch``, a float: whole
+      numbers at the ends of ordinary epochs, fractions for a run cut short by
+      ``max_steps`` or a callback, for ``eval_every`` records, and for the blocks of
+      ``order=`` (an "epoch" is then a budget of :math:`\lceil N/B \rceil` updates);
     * ``step`` -- updates taken;
     * ``train_loss``, ``train_acc`` -- on the **whole** training set, computed by a
       forward-only pass in evaluation mode at the end of the epoch (not the running
@@ -55,44 +79,47 @@ class History:
 
     Attributes
     ----------
-    n_steps : int
-        Updates recorded (the length of the per-step arrays).
     diverged : bool
-        True if the loss became non-finite; ``diverged_step`` is the step ``t``.
+        True if a mini-batch loss was not finite.
+    diverged_at : int or None
+        The step :math:`t` whose loss was not finite (its update was not taken); the
+        last entry of ``loss``.
     stop_reason : str or None
         ``"diverged"``, ``"max_steps"``, ``"callback: <Name>"``, or ``None`` when all
         epochs ran.
     steps_per_epoch : int
-        :math:`\lceil N/B \rceil`.
+        :math:`\lceil N/B \rceil` (:math:`\lfloor N/B \rfloor` with ``drop_last``).
     """
 
-    def __init__(self, capacity, steps_per_epoch):
-        self._loss = np.empty(capacity)
-        self._lr = np.empty(capacity)
-        self._time = np.empty(capacity)
-        self.n_steps = 0
+    def __init__(self, steps_per_epoch):
+        self._loss, self._lr, self._time = [], [], []
         self.steps_per_epoch = steps_per_epoch
         self._epochs = {k: [] for k in ("epoch", "step", "train_loss", "train_acc",
                                          "val_loss", "val_acc", "time")}
         self.diverged = False
-        self.diverged_step = None
+        self.diverged_at = None
         self.stop_reason = None
+
+    @property
+    def n_steps(self):
+        """Updates recorded."""
+        return len(self._loss)
 
     # per step
     @property
     def loss(self):
         """Mini-batch loss of each step, ``ndarray`` of length ``n_steps``."""
-        return self._loss[:self.n_steps]
+        return np.array(self._loss, dtype=np.float64)
 
     @property
     def lr(self):
         """Learning rate of each step."""
-        return self._lr[:self.n_steps]
+        return np.array(self._lr, dtype=np.float64)
 
     @property
     def time(self):
         """Training seconds elapsed at the end of each step."""
-        return self._time[:self.n_steps]
+        return np.array(self._time, dtype=np.float64)
 
     # per epoch
     def _column(self, name):
@@ -133,9 +160,10 @@ class History:
         """Training seconds at each per-epoch record."""
         return self._column("time")
 
-    def _record_epoch(self, epoch, step, seconds, train, val):
-        for key, value in (("epoch", epoch), ("step", step), ("time", seconds),
-                           ("train_loss", train[0]), ("train_acc", train[1]),
+    def _record_epoch(self, seconds, train, val):
+        step = self.n_steps
+        for key, value in (("epoch", step / self.steps_per_epoch), ("step", step),
+                           ("time", seconds), ("train_loss", train[0]), ("train_acc", train[1]),
                            ("val_loss", val[0]), ("val_acc", val[1])):
             self._epochs[key].append(value)
 
@@ -158,9 +186,9 @@ def evaluate(model, loss_fn, X, y, batch_size=4096):
     loss_fn : callable
         ``loss_fn(pred, target) -> (loss, dpred)``, a batch mean.
     X, y : ``ndarray``
-        Inputs and targets.
+        Inputs and targets, at least one row.
     batch_size : int
-        Rows per forward pass (bounds the memory, does not change the result).
+        Rows per forward pass, >= 1 (bounds the memory, does not change the result).
 
     Returns
     -------
@@ -169,10 +197,15 @@ def evaluate(model, loss_fn, X, y, batch_size=4096):
     acc : float
         The accuracy if ``y`` holds integer labels, else ``nan``.
     """
+    batch_size = checks.integer("batch_size", batch_size, low=1)
+    if len(X) == 0:
+        raise ValueError("X must have at least one row: the loss of no examples is undefined")
+    if len(y) != len(X):
+        raise ValueError(f"y must have one entry per row of X ({len(X)}), got {len(y)}")
     was_training = model.training
     model.eval()
     total, correct = 0.0, 0
-    classify = y.dtype.kind in "iu"
+    classify = np.asarray(y).dtype.kind in "iu"
     try:
         for start in range(0, len(X), batch_size):
             xb, yb = X[start:start + batch_size], y[start:start + batch_size]
@@ -182,7 +215,7 @@ def evaluate(model, loss_fn, X, y, batch_size=4096):
                 correct += accuracy(out, yb) * len(xb)
     finally:
         model.train(was_training)
-    n = max(len(X), 1)
+    n = len(X)
     return total / n, (correct / n if classify else math.nan)
 
 
@@ -204,15 +237,6 @@ def gradient(model, loss_fn, X, y):
     return np.concatenate([g.ravel() for g in model.gradients().values()]).astype(np.float64)
 
 
-def _check_int(name, value, minimum, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        rule = f"an integer >= {minimum}" + (" or None" if allow_none else "")
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
-    return int(value)
-
-
 def _check_data(X, y, dtype, what):
     if not isinstance(X, np.ndarray) or X.ndim != 2:
         raise ValueError(f"X{what} must be a 2-D ndarray (examples, features), got {np.shape(X)}")
@@ -221,6 +245,11 @@ def _check_data(X, y, dtype, what):
         raise ValueError(f"y{what} must have one entry per row of X{what} ({len(X)}), got {len(y)}")
     if len(X) == 0:
         raise ValueError(f"X{what} must have at least one row")
+    for name, a in ((f"X{what}", X), (f"y{what}", y)):
+        if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+            bad = int(np.count_nonzero(~np.isfinite(a)))
+            raise ValueError(f"{name} contains {bad} nan or inf value(s): the data must be "
+                             "finite (fit cannot train on them; clean or impute the data)")
     # Cast once, up front, to the model's precision: a float64 array would otherwise
     # upcast every step (slower, and no longer what the model's dtype says).
     X = X.astype(dtype, copy=False)
@@ -265,52 +294,89 @@ class _Progress:
         print(line + f"  {wall:.1f} s", flush=True)
 
 
-def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, shuffle=True,
+def _epoch_orders(order, epochs, n, shuffle, rng):
+    """``(epochs, orders)``: how many epochs, and a function epoch -> index array or None."""
+    if order is None:
+        epochs = 1 if epochs is None else checks.integer("epochs", epochs, low=0)
+        return epochs, (lambda epoch: rng.permutation(n)) if shuffle else (lambda epoch: None)
+    if callable(order):
+        epochs = 1 if epochs is None else checks.integer("epochs", epochs, low=0)
+
+        def orders(epoch):
+            return _check_indices(f"order({epoch}, rng)", order(epoch, rng), n)
+        return epochs, orders
+    if isinstance(order, (str, bytes)) or not hasattr(order, "__len__"):
+        raise TypeError("order must be None, a callable (epoch, rng) -> indices, or a "
+                        f"sequence of index arrays (one per epoch), got {type(order).__name__}")
+    blocks = [_check_indices(f"order[{i}]", b, n) for i, b in enumerate(order)]
+    if not blocks:
+        raise ValueError("order must hold at least one index array")
+    if epochs is not None and checks.integer("epochs", epochs, low=0) != len(blocks):
+        raise ValueError(f"epochs must be None or len(order)={len(blocks)} when order is a "
+                         f"sequence, got {epochs!r}")
+    return len(blocks), (lambda epoch: blocks[epoch - 1])
+
+
+def _check_indices(name, indices, n):
+    indices = np.asarray(indices)
+    if indices.ndim != 1 or len(indices) == 0 or indices.dtype.kind not in "iu" \
+            or indices.min() < 0 or indices.max() >= n:
+        raise ValueError(f"{name} must be a non-empty 1-D integer array of indices in [0, {n})")
+    return indices
+
+
+def fit(model, loss_fn, optimizer, X, y, epochs=None, batch_size=32, shuffle=True,
         schedule=None, X_val=None, y_val=None, seed=0, callbacks=(), progress=None,
-        max_steps=None, eval_every=None):
+        max_steps=None, eval_every=None, drop_last=False, order=None):
     """Train ``model`` by mini-batch gradient descent and record what happens.
 
-    Each step: set ``optimizer.lr = schedule(t)`` if there is a schedule (``t`` =
-    steps already taken, so ``schedule(0)`` is the first step's rate); forward;
-    ``loss, dout = loss_fn(out, y_batch)``; ``model.backward(dout)``;
-    ``optimizer.step(model.parameters(), model.gradients())``.
+    Each step: forward; ``loss, dout = loss_fn(out, y_batch)``; if the loss is not
+    finite, stop (see *Divergence* in the module docstring); ``model.backward(dout)``;
+    ``optimizer.step(model.parameters(), model.gradients())``; then the
+    ``on_step`` hooks. A ``schedule`` sets ``optimizer.lr`` through
+    ``optlib.optim.lr_scheduler.LRScheduler``: ``schedule(t)`` is the rate of the
+    step taken after ``t`` steps, so ``schedule(0)`` is the first step's (and
+    ``schedule`` is never called beyond the last step taken).
 
-    If a mini-batch loss is not finite (inf or nan), training stops **before**
-    that update with a ``RuntimeWarning`` (not an exception) and
-    ``history.diverged = True``; divergence is a result to plot, not a crash.
+    The optimizer keeps its state (momentum buffers, moment estimates, step counts)
+    between calls, like a ``torch.optim`` optimizer: a second ``fit`` with the same
+    optimizer and model continues the run. Passing it to a **new** model whose
+    parameters have the same shapes silently carries the old state over to the new
+    model (the optimizer cannot tell the arrays apart); create a fresh optimizer for
+    every model.
 
     Parameters
     ----------
     model : ``Module``
         E.g. ``optlib.nn.MLP(...)``; trained in place.
     loss_fn : callable
-        ``loss_fn(pred, target) -> (loss, dpred)``, e.g. ``optlib.losses.mse`` or
-        ``optlib.losses.softmax_cross_entropy``.
+        ``loss_fn(pred, target) -> (loss, dpred)``, e.g. ``optlib.nn.losses.mse`` or
+        ``optlib.nn.losses.softmax_cross_entropy``.
     optimizer
         Anything with ``step(params, grads)`` and a writable ``lr``
-        (``optlib.optim``).
+        (``optlib.optim``, or a wrapper from ``optlib.optim.wrappers``).
     X, y : ``ndarray``
         Training inputs ``(N, features)`` and targets (integer labels for
-        classification, which also turns on accuracies). ``X`` is cast once to the
-        dtype of the model's parameters.
-    epochs : int
-        Passes over the data (0 only records the initial evaluation).
+        classification, which also turns on accuracies); finite. ``X`` is cast once
+        to the dtype of the model's parameters.
+    epochs : int or None
+        Passes over the data (0 only records the initial evaluation). ``None``
+        (default): 1, or ``len(order)`` when ``order`` is a sequence.
     batch_size : int or None
         :math:`B`; ``None`` means :math:`B = N` (batch gradient descent), 1 is SGD.
     shuffle : bool
         Draw a new random order of the examples every epoch (from ``seed``), or
-        keep the given order.
+        keep the given order. Not used when ``order`` is given.
     schedule : callable, optional
-        ``t -> lr``, e.g. from ``optlib.schedules``.
+        ``t -> lr``, e.g. ``optlib.optim.lr_scheduler.CosineAnnealingLR(0.1, T_max=1000)``.
     X_val, y_val : ``ndarray``, optional
-        Validation data, evaluated at the end of every epoch.
+        Validation data, evaluated with every record.
     seed : int or ``numpy.random.Generator``
-        For the shuffling. Two runs with the same seed (and model) are identical.
+        For the shuffling (and passed to a callable ``order``). Two runs with the
+        same seed (and model) are identical.
     callbacks : ``sequence``
-        Objects with an optional method ``on_epoch_end(epoch, history, model)``,
-        called after each full epoch's record (``epoch`` = 1, 2, ...); returning
-        True stops training (early stopping). An optional ``on_train_end(history,
-        model)`` is called once at the end (e.g. to restore the best weights).
+        Objects with any of ``on_step``, ``on_epoch_end``, ``on_train_end`` (see the
+        module docstring), e.g. ``optlib.train.callbacks.EarlyStopping``.
     progress : bool or None
         ``None`` (default): print one line per epoch only when output goes to a
         terminal or a notebook **and** the run has lasted more than 3 s, so tests and
@@ -322,6 +388,16 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, shuffle=True,
         Also evaluate (and record, at a fractional epoch) every ``eval_every`` steps
         within an epoch, for runs with few epochs but many steps: SGD on a large data
         set takes :math:`N` steps per epoch, and its curve needs more than one point.
+    drop_last : bool
+        Skip an epoch's last mini-batch when it has fewer than :math:`B` examples,
+        like ``torch.utils.data.DataLoader(drop_last=True)``.
+    order : callable or ``sequence`` of ``ndarray``, optional
+        The examples of each epoch, in order, instead of ``shuffle``: a callable
+        ``order(epoch, rng) -> indices`` (``epoch`` = 1, 2, ...; ``rng`` the generator
+        made from ``seed``), or a sequence of index arrays, one per epoch (blocks:
+        each is cut into mini-batches, followed by a record and the ``on_epoch_end``
+        hooks). Indices may repeat or leave examples out; this is how chapter 7
+        trains in a fixed order and with a curriculum.
 
     Returns
     -------
@@ -338,54 +414,57 @@ def fit(model, loss_fn, optimizer, X, y, epochs=1, batch_size=32, shuffle=True,
     if X_val is not None:
         X_val, y_val = _check_data(X_val, y_val, dtype, "_val")
     n = len(X)
-    epochs = _check_int("epochs", epochs, 0)
-    batch_size = n if batch_size is None else _check_int("batch_size", batch_size, 1)
+    batch_size = n if batch_size is None else checks.integer("batch_size", batch_size, low=1)
     if batch_size > n:
         raise ValueError(f"batch_size must be in [1, N={n}] or None (full batch), got {batch_size}")
-    max_steps = _check_int("max_steps", max_steps, 1, allow_none=True)
-    eval_every = _check_int("eval_every", eval_every, 1, allow_none=True)
+    max_steps = checks.integer("max_steps", max_steps, low=1, allow_none=True)
+    eval_every = checks.integer("eval_every", eval_every, low=1, allow_none=True)
+    shuffle = checks.boolean("shuffle", shuffle)
+    drop_last = checks.boolean("drop_last", drop_last)
     if schedule is not None and not callable(schedule):
         raise TypeError(f"schedule must be a callable t -> lr or None, got {type(schedule).__name__}")
-    if not hasattr(optimizer, "step"):
+    if not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"optimizer must have a step(params, grads) method, got {type(optimizer).__name__}")
     callbacks = list(callbacks)
     rng = np.random.default_rng(seed)
+    epochs, orders = _epoch_orders(order, epochs, n, shuffle, rng)
 
-    # Batch boundaries are fixed; shuffling changes which examples fall in each.
-    batches = [slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
-    steps_per_epoch = len(batches)
-    total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
-    history = History(total, steps_per_epoch)
-    history._eval_every = eval_every
+    steps_per_epoch = n // batch_size if drop_last else math.ceil(n / batch_size)
+    history = History(steps_per_epoch)
     show = _Progress(progress, epochs)
     clock = _Clock()
+    scheduler = None
+    if schedule is not None:
+        scheduler = LRScheduler(optimizer, schedule)
+    step_hooks = [cb for cb in callbacks if hasattr(cb, "on_step")]
 
-    def record(epoch_value):
+    def record():
+        clock.pause()
         train = evaluate(model, loss_fn, X, y)
         val = evaluate(model, loss_fn, X_val, y_val) if X_val is not None else (math.nan, math.nan)
-        history._record_epoch(epoch_value, history.n_steps, clock.seconds, train, val)
+        history._record_epoch(clock.seconds, train, val)
 
-    # Overflow on the way to divergence is expected and reported once, by our own
-    # warning; NumPy's per-operation warnings would only bury it.
+    # Overflow on the way to divergence is expected: NumPy's per-operation warnings
+    # would only bury the result, which History reports.
     with np.errstate(over="ignore", invalid="ignore"):
-        record(0.0)
+        record()
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(n) if shuffle else None
+            indices = orders(epoch)
+            m = n if indices is None else len(indices)
+            starts = range(0, m - batch_size + 1 if drop_last else m, batch_size)
+            batches = [slice(s, min(s + batch_size, m)) for s in starts]
             clock.resume()
-            _run_epoch(model, loss_fn, optimizer, X, y, order, batches, schedule, history,
-                       total, clock, eval_every and (lambda t: record(t / steps_per_epoch)))
+            stopped = _run_epoch(model, loss_fn, optimizer, X, y, indices, batches, scheduler,
+                                 history, max_steps, clock, step_hooks, eval_every, record)
             clock.pause()
             if history.diverged:
-                warnings.warn(
-                    f"fit: the loss became {history.loss[-1]} at step {history.diverged_step} "
-                    f"(epoch {epoch}); stopped training. The learning rate "
-                    f"({history.lr[-1]:g}) is probably too large.", RuntimeWarning, stacklevel=2)
                 break
-            partial = history.n_steps < epoch * steps_per_epoch
-            record(history.n_steps / steps_per_epoch if partial else float(epoch))
+            record()
             show.epoch(history)
-            if partial or (history.n_steps == total and epoch < epochs):
-                history.stop_reason = "max_steps"
+            if stopped is None and history.n_steps == max_steps and epoch < epochs:
+                stopped = "max_steps"
+            if stopped:
+                history.stop_reason = stopped
                 break
             # Every callback sees every epoch; any one of them can ask to stop.
             stopped_by = [type(cb).__name__ for cb in callbacks
@@ -409,49 +488,55 @@ class _Clock:
         self._start = time.perf_counter()
 
     def pause(self):
-        self.seconds = self.now()
+        if self._start is not None:
+            self.seconds = self.now()
+            self._start = None
 
     def now(self):
         return self.seconds + (time.perf_counter() - self._start)
 
 
-def _run_epoch(model, loss_fn, optimizer, X, y, order, batches, schedule, history, total, clock,
-               record=None):
-    """One pass over the batches; stops early at ``total`` steps or a non-finite loss.
+def _run_epoch(model, loss_fn, optimizer, X, y, indices, batches, scheduler, history,
+               max_steps, clock, step_hooks, eval_every, record):
+    """One pass over the batches. Returns why it stopped early, or None.
 
-    ``record(t)``, if given, evaluates after every ``eval_every``-th step (but not after
-    the epoch's last step, which ``fit`` records itself), with the clock paused.
+    Stops at a non-finite loss (before its update: ``history.diverged``), at
+    ``max_steps`` (``"max_steps"`` if batches were left) or when an ``on_step`` hook
+    returns a true value. With ``eval_every``, ``record()`` evaluates after every
+    ``eval_every``-th step except an epoch's last (which ``fit`` records itself).
     """
-    eval_every = record and history._eval_every
     # Fetched once: backward writes into the same gradient arrays every step and the
     # optimizer updates the parameter arrays in place, so the dicts stay valid.
     params, grads = model.parameters(), model.gradients()
-    t = history.n_steps
-    for batch in batches:
-        if t == total:
-            break
-        if order is None:
+    last = len(batches) - 1
+    for i, batch in enumerate(batches):
+        t = history.n_steps
+        if t == max_steps:
+            return "max_steps"
+        if scheduler is not None and scheduler.t < t:
+            scheduler.step()                      # lr = schedule(t), t = steps taken
+        if indices is None:
             xb, yb = X[batch], y[batch]
         else:
-            idx = order[batch]
+            idx = indices[batch]
             xb, yb = X[idx], y[idx]
-        if schedule is not None:
-            optimizer.lr = schedule(t)            # t = steps already taken
         loss, dout = loss_fn(model.forward(xb), yb)
-        history._loss[t] = loss
-        history._lr[t] = optimizer.lr
+        history._loss.append(float(loss))
+        history._lr.append(optimizer.lr)
         if not math.isfinite(loss):               # stop before an update with a bad gradient
-            history._time[t] = clock.now()
-            history.n_steps = t + 1
-            history.diverged, history.diverged_step = True, t + 1
+            history._time.append(clock.now())
+            history.diverged, history.diverged_at = True, t + 1
             history.stop_reason = "diverged"
-            return
+            return "diverged"
         model.backward(dout, input_grad=False)    # the data need no gradient
         optimizer.step(params, grads)
-        history._time[t] = clock.now()
+        history._time.append(clock.now())
         t += 1
-        history.n_steps = t
-        if record and t % eval_every == 0 and t % history.steps_per_epoch and t != total:
-            clock.pause()
-            record(t)
+        stoppers = [type(cb).__name__ for cb in step_hooks
+                    if cb.on_step(t, float(loss), history, model)]
+        if stoppers:
+            return "callback: " + ", ".join(stoppers)
+        if eval_every and t % eval_every == 0 and i != last and t != max_steps:
+            record()
             clock.resume()
+    return None

@@ -11,9 +11,11 @@ one pass through the data,
     \eta_t = \eta_{\min}\Bigl(\frac{\eta_{\max}}{\eta_{\min}}\Bigr)^{(t-1)/(T-1)},
     \qquad t = 1, \dots, T,
 
-so that every decade of rates gets the same number of steps. Each step's mini-batch
-loss is recorded and smoothed by a bias-corrected exponential moving average; the run
-stops early once the smoothed loss exceeds ``diverge`` times its minimum. Plotted
+so that every decade of rates gets the same number of steps. The run is an ordinary
+``optlib.fit`` with the rates as its schedule: each step's mini-batch loss is recorded
+and smoothed by a bias-corrected exponential moving average, and the callback
+``StopOnRise`` stops the run once the smoothed loss exceeds ``diverge`` times its
+minimum (a non-finite loss stops it anyway, as every ``fit``). Plotted
 against :math:`\log\eta`, the smoothed loss is flat while the rate is too small to
 matter, falls where the rate is useful, and shoots up where it is too large. A good
 rate sits on the falling part, before the minimum.
@@ -22,21 +24,20 @@ rate sits on the falling part, before the minimum.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["exponential_rates", "smooth", "suggest", "RangeTest", "range_test"]
+from optlib import checks
+from optlib.train.loop import fit
+
+__all__ = ["exponential_rates", "smooth", "suggest", "StopOnRise", "RangeTest", "range_test"]
 
 _RULES = ("steepest", "min/10")
 
 
 def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+    return checks.real(name, value, low=0, low_open=True)
 
 
 def exponential_rates(lr_min, lr_max, steps):
@@ -58,9 +59,8 @@ def exponential_rates(lr_min, lr_max, steps):
     lr_min, lr_max = _positive("lr_min", lr_min), _positive("lr_max", lr_max)
     if not lr_min < lr_max:
         raise ValueError(f"lr_min must be < lr_max, got {lr_min} and {lr_max}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 2:
-        raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
-    return np.geomspace(lr_min, lr_max, int(steps))
+    steps = checks.integer("steps", steps, low=2)
+    return np.geomspace(lr_min, lr_max, steps)
 
 
 def smooth(values, beta=0.98):
@@ -83,8 +83,7 @@ def smooth(values, beta=0.98):
     ``ndarray``
         :math:`\hat a_1, \dots, \hat a_T` (so :math:`\hat a_1 = x_1`).
     """
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
-        raise ValueError(f"beta must be in [0, 1), got {beta!r}")
+    beta = checks.real("beta", beta, low=0, high=1, high_open=True)
     x = np.asarray(values, dtype=np.float64)
     out = np.empty_like(x)
     a = 0.0
@@ -121,16 +120,13 @@ def suggest(lrs, smoothed, rule="steepest", skip_start=0.1):
     float
         The suggested rate.
     """
-    if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    checks.one_of("rule", rule, _RULES)
     lrs = np.asarray(lrs, dtype=np.float64)
     loss = np.asarray(smoothed, dtype=np.float64)
     if lrs.shape != loss.shape or lrs.ndim != 1 or len(lrs) < 3:
         raise ValueError(f"lrs and smoothed must be 1-D of the same length >= 3, "
                          f"got shapes {lrs.shape} and {loss.shape}")
-    if isinstance(skip_start, bool) or not isinstance(skip_start, numbers.Real) \
-            or not 0 <= skip_start < 1:
-        raise ValueError(f"skip_start must be in [0, 1), got {skip_start!r}")
+    skip_start = checks.real("skip_start", skip_start, low=0, high=1, high_open=True)
     first = int(skip_start * len(lrs))
     lrs, loss = lrs[first:], loss[first:]
     finite = np.isfinite(loss)
@@ -148,6 +144,52 @@ def suggest(lrs, smoothed, rule="steepest", skip_start=0.1):
     lo, hi = np.maximum(idx - w, 0), np.minimum(idx + w, lowest)
     slope = (loss[hi] - loss[lo]) / (np.log(lrs[hi]) - np.log(lrs[lo]))
     return float(lrs[int(np.argmin(slope))])
+
+
+class StopOnRise:
+    r"""A ``fit`` callback: stop once the smoothed mini-batch loss rises above ``factor`` times its minimum.
+
+    After step :math:`t` it updates the bias-corrected moving average
+    :math:`\hat a_t` of the mini-batch losses (as ``smooth``) and stops training when
+
+    .. math::
+
+        \hat a_t > \text{factor}\cdot\min_{s < t} \hat a_s ,
+
+    the range test's sign that the rate has become too large (fastai's
+    ``lr_find`` stops at 4 times the minimum too).
+
+    Parameters
+    ----------
+    factor : float
+        > 1.
+    beta : float
+        Smoothing, in :math:`[0, 1)`.
+
+    Attributes
+    ----------
+    smoothed : list of float
+        :math:`\hat a_1, \hat a_2, \dots`, one per step seen.
+    stopped_step : int or None
+        The step at which it stopped training.
+    """
+
+    def __init__(self, factor=4.0, beta=0.98):
+        self.factor = checks.real("factor", factor, low=1, low_open=True)
+        self.beta = checks.real("beta", beta, low=0, high=1, high_open=True)
+        self.smoothed, self.stopped_step = [], None
+        self._avg, self._best = 0.0, math.inf
+
+    def on_step(self, step, loss, history, model):
+        """Update the moving average; return True when it has risen too far."""
+        self._avg = self.beta * self._avg + (1 - self.beta) * loss
+        smoothed = self._avg / (1 - self.beta ** (len(self.smoothed) + 1))
+        self.smoothed.append(smoothed)
+        if smoothed > self.factor * self._best:
+            self.stopped_step = step
+            return True
+        self._best = min(self._best, smoothed)
+        return False
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,9 +223,10 @@ def range_test(model, loss_fn, optimizer, X, y, lr_min=1e-5, lr_max=10.0, steps=
                restore=True):
     r"""Run the learning-rate range test on a model, then put the model back.
 
-    Step :math:`t` draws the next mini-batch (a fresh random order, cycled if
-    ``steps`` exceeds one pass), sets ``optimizer.lr`` to :math:`\eta_t` of
-    ``exponential_rates``, records the loss and takes one training step.
+    One ``optlib.fit`` run: step :math:`t` uses the rate :math:`\eta_t` of
+    ``exponential_rates`` (the run's schedule) on the next mini-batch of a random
+    order (full batches only, ``drop_last=True``; a fresh order for every pass when
+    ``steps`` exceeds one), and ``StopOnRise(diverge, beta)`` ends the run early.
 
     Parameters
     ----------
@@ -192,7 +235,8 @@ def range_test(model, loss_fn, optimizer, X, y, lr_min=1e-5, lr_max=10.0, steps=
     loss_fn : callable
         ``loss_fn(pred, target) -> (loss, dpred)``.
     optimizer : ``Optimizer``
-        Anything with ``step(params, grads)`` and a writable ``lr``.
+        Anything with ``step(params, grads)`` and a writable ``lr``, also a wrapper
+        (``optlib.optim.wrappers``).
     X, y : ``ndarray``
         Training data.
     lr_min, lr_max : float
@@ -203,18 +247,20 @@ def range_test(model, loss_fn, optimizer, X, y, lr_min=1e-5, lr_max=10.0, steps=
         :math:`B`.
     beta : float
         Smoothing of the recorded losses (see ``smooth``).
-    skip_start : float
-        Passed to ``suggest``.
     diverge : float
         Stop once the smoothed loss exceeds ``diverge`` times its minimum so far (> 1).
     rule : str
         How to pick the suggestion (see ``suggest``).
+    skip_start : float
+        Passed to ``suggest``.
     seed : int or ``numpy.random.Generator``
         Order of the examples.
     restore : bool
-        Put the model's parameters and the optimizer's state (if it has
-        ``state_dict``) back as they were, so that real training starts from the
-        same point. Default True.
+        Put the model's parameters and the optimizer's state back as they were, so
+        that real training starts from the same point: every object of the chain
+        ``optimizer``, ``optimizer.optimizer``, ... (a wrapper and what it wraps)
+        that has ``state_dict`` is restored, and the learning rate. Default True.
+        (With ``restore=False`` the learning rate is still put back.)
 
     Returns
     -------
@@ -224,31 +270,31 @@ def range_test(model, loss_fn, optimizer, X, y, lr_min=1e-5, lr_max=10.0, steps=
     n = len(X)
     if len(y) != n:
         raise ValueError(f"y must have one entry per row of X ({n}), got {len(y)}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-            or not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be an integer in [1, N={n}], got {batch_size!r}")
+    batch_size = checks.integer("batch_size", batch_size, low=1, high=max(n, 1))
     if steps is None:
         steps = max(2, math.ceil(n / batch_size))
     rates = exponential_rates(lr_min, lr_max, steps)
-    diverge = _positive("diverge", diverge)
-    if diverge <= 1:
-        raise ValueError(f"diverge must be > 1, got {diverge}")
-    if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
-    smooth([], beta)                                         # checks beta before the run
+    stop = StopOnRise(checks.real("diverge", diverge, low=1, low_open=True), beta)
+    checks.one_of("rule", rule, _RULES)
+    skip_start = checks.real("skip_start", skip_start, low=0, high=1, high_open=True)
+    restore = checks.boolean("restore", restore)
 
+    chain = _wrapped_chain(optimizer)
     saved_model = model.state_dict() if restore else None
-    saved_opt = optimizer.state_dict() if restore and hasattr(optimizer, "state_dict") else None
+    saved = [(o, o.state_dict()) for o in chain if hasattr(o, "state_dict")] if restore else []
     saved_lr = optimizer.lr
     try:
-        losses, stopped = _ramp(model, loss_fn, optimizer, X, y, rates, batch_size, beta,
-                                diverge, np.random.default_rng(seed))
+        history = fit(model, loss_fn, optimizer, X, y, epochs=math.ceil(steps / (n // batch_size)),
+                      batch_size=batch_size, drop_last=True, schedule=lambda t: rates[t],
+                      seed=seed, max_steps=len(rates), callbacks=[stop], progress=False)
     finally:
         if restore:
             model.load_state_dict(saved_model)
-            if saved_opt is not None:
-                optimizer.load_state_dict(saved_opt)
+            for o, state in reversed(saved):          # the innermost first
+                o.load_state_dict(state)
         optimizer.lr = saved_lr
+    losses = history.loss
+    stopped = history.diverged or stop.stopped_step is not None
     lrs, smoothed = rates[:len(losses)], smooth(losses, beta)
     usable = len(losses) - 1 if stopped else len(losses)     # the last point is the blow-up
     if usable - int(skip_start * usable) >= 3:
@@ -259,32 +305,9 @@ def range_test(model, loss_fn, optimizer, X, y, lr_min=1e-5, lr_max=10.0, steps=
                      stopped_early=stopped)
 
 
-def _ramp(model, loss_fn, optimizer, X, y, rates, batch_size, beta, diverge, rng):
-    """The range test's loop: at step t set the rate, record the loss, take a step.
-
-    Mini-batches come from a random order of the examples (a new one once a pass is
-    used up). Stops early when the smoothed loss exceeds ``diverge`` times its
-    minimum or is not finite. Returns the recorded losses and whether it stopped.
-    """
-    params, grads = model.parameters(), model.gradients()
-    X = X.astype(next(iter(params.values())).dtype, copy=False)
-    n = len(X)
-    order, position = rng.permutation(n), 0
-    losses, avg, best = [], 0.0, math.inf
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t, lr in enumerate(rates, start=1):
-            if position + batch_size > n:                    # a pass is used up: new order
-                order, position = rng.permutation(n), 0
-            batch = order[position:position + batch_size]
-            position += batch_size
-            optimizer.lr = float(lr)
-            loss, dout = loss_fn(model.forward(X[batch]), y[batch])
-            losses.append(loss)
-            avg = beta * avg + (1 - beta) * loss             # the smoothed loss, as in smooth()
-            smoothed = avg / (1 - beta**t)
-            if not math.isfinite(smoothed) or smoothed > diverge * best:
-                return np.array(losses, dtype=np.float64), True
-            best = min(best, smoothed)
-            model.backward(dout, input_grad=False)
-            optimizer.step(params, grads)
-    return np.array(losses, dtype=np.float64), False
+def _wrapped_chain(optimizer):
+    """``[optimizer, optimizer.optimizer, ...]``: a wrapper and everything it wraps."""
+    chain = [optimizer]
+    while hasattr(chain[-1], "optimizer") and len(chain) < 100:
+        chain.append(chain[-1].optimizer)
+    return chain

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
+
+from optlib import checks
 
 __all__ = ["log_uniform", "SearchResult", "grid_search", "random_search"]
 
@@ -45,9 +46,8 @@ def log_uniform(lo, hi, size=None, rng=None):
     -------
     float or ``ndarray``
     """
-    for name, v in (("lo", lo), ("hi", hi)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+    lo = checks.real("lo", lo, low=0, low_open=True)
+    hi = checks.real("hi", hi, low=0, low_open=True)
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo={lo!r}, hi={hi!r}")
     rng = np.random.default_rng(rng)
@@ -148,8 +148,7 @@ def random_search(objective, space, n_trials, seed=0):
     -------
     SearchResult
     """
-    if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 1:
-        raise ValueError(f"n_trials must be an integer >= 1, got {n_trials!r}")
+    n_trials = checks.integer("n_trials", n_trials, low=1)
     if not isinstance(space, dict) or not space:
         raise ValueError("space must be a non-empty dict name -> ('log', lo, hi), "
                          "('uniform', lo, hi) or a list of choices")

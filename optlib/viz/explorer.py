@@ -1,9 +1,20 @@
-r"""Explorers: sliders that rerun an optimizer on a test surface.
+r"""One explorer: sliders above a figure that a pure function draws from their values.
 
-A chapter shows the static figure at the default settings with
-:func:`explorer_figure` (the book's pages cannot run Python) and then offers
-the live version with :func:`surface_explorer`, whose output is removed on the
-site and which the reader runs on Binder, Colab or a local Jupyter::
+A chapter configures an :class:`Explorer` with a **figure function** and **sliders**:
+``figure(**values)`` takes one keyword per slider and returns a matplotlib ``Figure``,
+and depends on nothing else, so the same function draws the static figure of the
+page, the live explorer (Binder, Colab, a local Jupyter) and, later, figures
+precomputed over a grid of slider values::
+
+    def patience_figure(patience=10, min_delta=0.0): ...        # -> Figure
+    patience_figure()                                           # the page
+    explorer(patience_figure, {"patience": (1, 40, 1, 10),      # the live cell
+                               "min_delta": (0.0, 0.1, 0.005, 0.0)})
+
+For the common case, an optimizer on a test surface, :func:`surface_explorer` builds
+the figure function from ``make_optimizer(**values)`` and a figure of a run
+(:func:`explorer_figure` by default: the path and the loss; chapters pass their own,
+e.g. with a panel of per-coordinate rates), plus two sliders for the start point::
 
     make = lambda lr, momentum: SGD(lr=lr, momentum=momentum)
     explorer_figure(Rosenbrock(), make(lr=1e-3, momentum=0.9))       # the page
@@ -11,15 +22,13 @@ site and which the reader runs on Binder, Colab or a local Jupyter::
                      {"lr": log_slider("η (lr)", 1e-4, 1e-2, 1e-3),
                       "momentum": (0.0, 0.99, 0.01, 0.9)})               # the live cell
 
-Both are pure functions of their arguments; the explorer also works without a
-display (its last figure is kept in ``Explorer.figure``), so tests can drive it.
+An explorer also works without a display (its last figure is kept in
+``Explorer.figure``), so tests can drive it.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
 
 import ipywidgets as widgets
 import numpy as np
@@ -27,13 +36,15 @@ from IPython import get_ipython
 from IPython.display import clear_output, display
 from matplotlib.figure import Figure
 
+from optlib import checks
+from optlib.surfaces import run
 from optlib.viz.plot import color as optimizer_color
 from optlib.viz.plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
-from optlib.surfaces import run
 
-__all__ = ["log_slider", "explorer_figure", "Explorer", "surface_explorer"]
+__all__ = ["log_slider", "Explorer", "explorer", "run_label", "loss_title", "explorer_figure",
+           "surface_explorer"]
 
-# Slider labels in the book's notation (COURSE.md §5), keyed by the torch name.
+# Slider labels in the book's notation (COURSE.md §5), keyed by the argument name.
 _SYMBOLS = {
     "lr": "η",
     "momentum": "β",
@@ -43,6 +54,8 @@ _SYMBOLS = {
     "alpha": "α",
     "rho": "ρ",
     "weight_decay": "λ",
+    "patience": "p",
+    "min_delta": "δ",
 }
 
 _STYLE = {"description_width": "initial"}
@@ -76,18 +89,13 @@ def log_slider(name, lo, hi, default, steps=60):
     -------
     ``ipywidgets.FloatLogSlider``
     """
-    for arg, value in (("lo", lo), ("hi", hi), ("default", default)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{arg} must be a finite number > 0, got {value!r}")
-    if not lo < hi:
-        raise ValueError(f"lo must be < hi, got lo={lo!r}, hi={hi!r}")
-    if not lo <= default <= hi:
-        raise ValueError(f"default must be in [lo, hi] = [{lo}, {hi}], got {default!r}")
-    if int(steps) < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    a, b = math.log10(lo), math.log10(hi)
+    lo = checks.real("lo", lo, low=0, low_open=True)
+    hi = checks.real("hi", hi, low=lo, low_open=True, rule=f"a finite number > lo = {lo:g}")
+    default = checks.real("default", default, low=lo, high=hi)
+    steps = checks.integer("steps", steps, low=1)
+    a, b = np.log10(lo), np.log10(hi)
     return widgets.FloatLogSlider(
-        value=default, base=10, min=a, max=b, step=(b - a) / int(steps), description=name,
+        value=default, base=10, min=a, max=b, step=(b - a) / steps, description=name,
         readout_format=".3g", continuous_update=False, style=_STYLE, layout=_layout(),
     )
 
@@ -105,12 +113,12 @@ def _slider(name, spec):
             raise ValueError(f"sliders[{name!r}] must list at least one choice")
         return widgets.Dropdown(options=spec, value=spec[0], description=_label(name), style=_STYLE)
     if isinstance(spec, tuple) and len(spec) == 4 and all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec):
+            isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in spec):
         lo, hi, step, default = spec
         if not (lo < hi and step > 0 and lo <= default <= hi):
             raise ValueError(f"sliders[{name!r}] must be (min, max, step, default) with min < max, "
                              f"step > 0 and min <= default <= max, got {spec!r}")
-        if all(isinstance(v, numbers.Integral) for v in spec):
+        if all(isinstance(v, (int, np.integer)) for v in spec):
             return widgets.IntSlider(min=lo, max=hi, step=step, value=default, description=_label(name),
                                      continuous_update=False, style=_STYLE, layout=_layout())
         return widgets.FloatSlider(min=lo, max=hi, step=step, value=default, description=_label(name),
@@ -120,8 +128,8 @@ def _slider(name, spec):
                     f"(min, max, step, default), a bool or a list of choices, got {spec!r}")
 
 
-def _summary(label, trajectory):
-    """One line for the loss panel: the final gap, or the step of divergence."""
+def loss_title(trajectory, label=None):
+    """Title of a loss panel: the final gap :math:`L - L^\\star`, or the step of divergence."""
     t = diverged_at(trajectory)
     if t is not None:
         text = f"diverged at step {t}"
@@ -131,8 +139,13 @@ def _summary(label, trajectory):
     return f"{label}: {text}" if label else text
 
 
-def _hyper_text(optimizer):
-    """Key hyper-parameters in the book's notation, e.g. "η = 0.01, β = 0.9"."""
+def run_label(optimizer, eps=False):
+    """The book name and key hyper-parameters in the book's notation.
+
+    E.g. ``"Momentum, η = 0.01, β = 0.9"`` or, with ``eps=True``,
+    ``"Adam, η = 0.1, β₁ = 0.9, β₂ = 0.999, ε = 1e-08"``.
+    """
+    name = display_name(optimizer)
     hyper = getattr(optimizer, "hyper", None) or {}
     parts = []
     if "lr" in hyper:
@@ -144,7 +157,11 @@ def _hyper_text(optimizer):
         parts.append(f"β₁ = {b1:.3g}, β₂ = {b2:.4g}")
     if "alpha" in hyper and "momentum" in hyper:  # RMSprop's decay rate
         parts.append(f"α = {hyper['alpha']:.3g}")
-    return ", ".join(parts)
+    if "rho" in hyper:  # AdaDelta's decay rate
+        parts.append(f"ρ = {hyper['rho']:.3g}")
+    if eps and "eps" in hyper:
+        parts.append(f"ε = {hyper['eps']:.0e}")
+    return ", ".join([name] + parts)
 
 
 def explorer_figure(surface, optimizer, start=None, steps=100, schedule=None, label=None, color=None,
@@ -167,8 +184,8 @@ def explorer_figure(surface, optimizer, start=None, steps=100, schedule=None, la
     schedule : ``callable``, optional
         ``t -> lr``, passed to ``optlib.surfaces.run``.
     label : str, optional
-        Default: the optimizer's book name (:func:`optlib.plot.display_name`)
-        with its main hyper-parameters.
+        Default: :func:`run_label`, the optimizer's book name with its main
+        hyper-parameters.
     color : str, optional
         Default: the optimizer's colour.
     figsize : tuple
@@ -182,8 +199,7 @@ def explorer_figure(surface, optimizer, start=None, steps=100, schedule=None, la
     trajectory = run(optimizer, surface, start=start, steps=steps, schedule=schedule)
     name = display_name(optimizer)
     if label is None:
-        hyper = _hyper_text(optimizer)
-        label = f"{name}, {hyper}" if hyper else name
+        label = run_label(optimizer)
     fig = Figure(figsize=figsize, layout="constrained")
     ax_map, ax_loss = fig.subplots(1, 2, width_ratios=[1.0, 1.2])
     contour(surface, ax=ax_map)
@@ -191,17 +207,21 @@ def explorer_figure(surface, optimizer, start=None, steps=100, schedule=None, la
     color = color or optimizer_color(name)
     plot_trajectory(ax_map, trajectory, label, color=color)
     loss_curves({label: trajectory}, ax=ax_loss, legend=False, colors={label: color})
-    ax_loss.set_title(_summary(label, trajectory), fontsize=10)
+    ax_loss.set_title(loss_title(trajectory, label), fontsize=10)
     return fig
 
 
 class Explorer(widgets.VBox):
-    """The widget :func:`surface_explorer` returns: sliders above, figure below.
+    """Sliders above a figure; every change calls ``figure(**values)`` and shows the result.
+
+    Build one with :func:`explorer` or :func:`surface_explorer`.
 
     Attributes
     ----------
+    draw : ``callable``
+        The figure function, ``draw(**values) -> Figure``.
     sliders : dict
-        Name → widget, including ``"x0"`` and ``"y0"`` for the start point.
+        Name → widget.
     output : ``ipywidgets.Output``
         Where the figure is shown in a notebook.
     figure : ``matplotlib.figure.Figure`` or None
@@ -209,28 +229,19 @@ class Explorer(widgets.VBox):
     renders : int
         How many times the figure has been drawn.
     error : str or None
-        Why the last slider setting could not be run (the optimizer's
-        ``ValueError`` or ``TypeError`` message), shown instead of the figure.
+        Why the last setting could not be drawn (the ``ValueError`` or ``TypeError``
+        of the figure function, e.g. an optimizer refusing ``nesterov=True`` without
+        momentum), shown instead of the figure.
     """
 
-    def __init__(self, surface, make_optimizer, sliders, steps, start, schedule,
-                 figure=None):
-        self._surface = surface
-        self._make = make_optimizer
-        self._steps = steps
-        self._schedule = schedule
-        self._start = start
-        self._figure = figure or explorer_figure
-        self.figure = None
-        self.error = None
-        self.renders = 0
+    def __init__(self, draw, sliders, columns=None):
+        self.draw = draw
+        self.sliders = dict(sliders)
+        self.figure, self.error, self.renders = None, None, 0
         self.output = widgets.Output()
-        optimizer_column = widgets.VBox(list(sliders.values()))
-        columns = [optimizer_column]
-        if start:
-            columns.append(widgets.VBox([start["x0"], start["y0"]]))
-        self.sliders = {**sliders, **(start or {})}
-        super().__init__([widgets.HBox(columns), self.output])
+        columns = columns or [list(self.sliders)]
+        boxes = [widgets.VBox([self.sliders[name] for name in column]) for column in columns]
+        super().__init__([widgets.HBox(boxes) if len(boxes) > 1 else boxes[0], self.output])
         for widget in self.sliders.values():
             widget.observe(self._on_change, names="value")
         self.update()
@@ -243,33 +254,25 @@ class Explorer(widgets.VBox):
         self.update()
 
     def update(self):
-        """Rerun the optimizer with the current slider values and redraw.
+        """Redraw with the current slider values.
 
         Returns
         -------
         ``matplotlib.figure.Figure`` or None
-            The new figure, or None when the optimizer refused the values.
+            The new figure, or None when the figure function refused the values.
         """
-        values = self.values()
-        start = None
-        if self._start:
-            start = (values.pop("x0"), values.pop("y0"))
         try:
-            optimizer = self._make(**values)
+            figure = self.draw(**self.values())
         except (ValueError, TypeError) as err:
-            # A slider combination the optimizer refuses (e.g. nesterov=True
-            # with momentum=0): show why, instead of a silently stale figure.
-            self.error = str(err)
-            self._show(f"{type(err).__name__}: {err}")
+            # A slider combination that cannot be drawn: show why, instead of a
+            # silently stale figure.
+            self.error = f"{type(err).__name__}: {err}"
+            self._show(self.error)
             return None
-        self.error = None
-        # A figure function need not know schedules when the explorer has none.
-        extra = {} if self._schedule is None else {"schedule": self._schedule}
-        self.figure = self._figure(self._surface, optimizer, start=start, steps=self._steps,
-                                   **extra)
+        self.error, self.figure = None, figure
         self.renders += 1
-        self._show(self.figure)
-        return self.figure
+        self._show(figure)
+        return figure
 
     def _show(self, content):
         # Without a kernel (tests, scripts) there is nothing to show into.
@@ -289,13 +292,38 @@ Explorer.__signature__ = inspect.Signature(
     list(inspect.signature(Explorer.__init__).parameters.values())[1:])
 
 
+def explorer(figure, sliders):
+    """Sliders that redraw ``figure(**values)`` whenever one of them moves.
+
+    Parameters
+    ----------
+    figure : ``callable``
+        ``figure(**values) -> Figure``, one keyword per slider; a pure function of
+        its arguments, which also draws the page's static figure.
+    sliders : dict
+        Keyword name → a widget (e.g. :func:`log_slider`), a tuple
+        ``(min, max, step, default)`` for a linear slider (integers: an integer
+        slider), a bool for a checkbox, or a list of choices for a drop-down. Sliders
+        update when released, not while dragged.
+
+    Returns
+    -------
+    Explorer
+        An ``ipywidgets.VBox``; as a cell's last expression it displays itself.
+    """
+    if not callable(figure):
+        raise TypeError(f"figure must be a callable (**values) -> Figure, got {figure!r}")
+    if not isinstance(sliders, dict) or not sliders:
+        raise TypeError(f"sliders must be a non-empty dict name -> slider spec, got {sliders!r}")
+    return Explorer(figure, {name: _slider(name, spec) for name, spec in sliders.items()})
+
+
 def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, schedule=None,
                      figure=None):
-    r"""Sliders for hyper-parameters (and the start point) of one optimizer on a surface.
+    r"""An :class:`Explorer` of one optimizer on a surface: its hyper-parameters and start.
 
-    Every change reruns ``make_optimizer(**slider_values)`` for ``steps`` steps
-    from the chosen start and redraws :func:`explorer_figure`. Sliders update
-    when released, not while dragged, so a slow surface stays responsive.
+    Every change runs ``make_optimizer(**slider_values)`` for ``steps`` steps from the
+    chosen start and draws the run with ``figure``.
 
     Parameters
     ----------
@@ -304,9 +332,7 @@ def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, sc
         ``make_optimizer(**values) -> optimizer``, called with one keyword per
         entry of ``sliders`` (not the start point).
     sliders : dict
-        Keyword name → a widget (e.g. :func:`log_slider`), a tuple
-        ``(min, max, step, default)`` for a linear slider, a bool for a
-        checkbox, or a list of choices for a drop-down.
+        Keyword name → slider spec, as for :func:`explorer`.
     steps : int
         Steps per run, >= 1.
     start : bool or ``array_like``
@@ -322,13 +348,11 @@ def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, sc
 
     Returns
     -------
-    ``Explorer``
-        An ``ipywidgets.VBox``; as a cell's last expression it displays itself.
+    Explorer
     """
     if not callable(make_optimizer):
         raise TypeError(f"make_optimizer must be a callable (**values) -> optimizer, got {make_optimizer!r}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    steps = checks.integer("steps", steps, low=1)
     if not isinstance(sliders, dict):
         raise TypeError(f"sliders must be a dict name -> slider spec, got {type(sliders).__name__}")
     use_start = start is not False and start is not None
@@ -336,19 +360,26 @@ def surface_explorer(surface, make_optimizer, sliders, steps=100, start=True, sc
     if reserved:
         raise ValueError(f"sliders must not use the names {sorted(reserved)}: they are the start point")
     built = {name: _slider(name, spec) for name, spec in sliders.items()}
-    start_sliders = None
+    columns = [list(built)]
     if use_start:
         (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
         point = surface.start if start is True else np.asarray(start, dtype=float)
         if point.shape != (2,) or not (x_lo <= point[0] <= x_hi and y_lo <= point[1] <= y_hi):
             raise ValueError(f"start must be True, False or a point inside {surface.bounds}, got {start!r}")
         x, y = (float(v) for v in point)
-        start_sliders = {
-            "x0": widgets.FloatSlider(min=x_lo, max=x_hi, step=(x_hi - x_lo) / 200, value=x,
-                                      description="start θ₁", readout_format=".2f",
-                                      continuous_update=False, style=_STYLE, layout=_layout()),
-            "y0": widgets.FloatSlider(min=y_lo, max=y_hi, step=(y_hi - y_lo) / 200, value=y,
-                                      description="start θ₂", readout_format=".2f",
-                                      continuous_update=False, style=_STYLE, layout=_layout()),
-        }
-    return Explorer(surface, make_optimizer, built, int(steps), start_sliders, schedule, figure)
+        built["x0"] = widgets.FloatSlider(min=x_lo, max=x_hi, step=(x_hi - x_lo) / 200, value=x,
+                                          description="start θ₁", readout_format=".2f",
+                                          continuous_update=False, style=_STYLE, layout=_layout())
+        built["y0"] = widgets.FloatSlider(min=y_lo, max=y_hi, step=(y_hi - y_lo) / 200, value=y,
+                                          description="start θ₂", readout_format=".2f",
+                                          continuous_update=False, style=_STYLE, layout=_layout())
+        columns.append(["x0", "y0"])
+    figure = figure or explorer_figure
+    # A figure function need not know schedules when the explorer has none.
+    extra = {} if schedule is None else {"schedule": schedule}
+
+    def draw(**values):
+        point = (values.pop("x0"), values.pop("y0")) if use_start else None
+        return figure(surface, make_optimizer(**values), start=point, steps=steps, **extra)
+
+    return Explorer(draw, built, columns)

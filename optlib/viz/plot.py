@@ -5,7 +5,9 @@ same colour on every page and every loss is drawn on the same kind of axis.
 
 Conventions:
 
-* One colour per optimizer (:data:`COLORS`), looked up with :func:`color`.
+* One colour, line style and marker per optimizer (``optlib.optim.registry``), looked
+  up with :func:`color` and :func:`line_style`; named colours for everything else
+  (:data:`PALETTE`, :data:`BASELINE`).
 * Parameters are :math:`\theta = (\theta_1, \theta_2)`; losses are drawn on a
   log axis as the gap :math:`L(\theta_t) - L^\star` when the minimum is known.
 * Divergence (``inf``/``nan`` or a run that flies off) is data, not an error:
@@ -35,9 +37,16 @@ from matplotlib.colors import LinearSegmentedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
+from optlib import checks
+from optlib.optim import registry
+
 __all__ = [
-    "COLORS",
+    "PALETTE",
+    "CATEGORICAL",
+    "BASELINE",
     "color",
+    "line_style",
+    "shade",
     "display_name",
     "diverged_at",
     "use_style",
@@ -50,35 +59,27 @@ __all__ = [
     "still",
 ]
 
-# One colour per optimizer for the whole book, grouped by family: plain
-# descent near-black; momentum blues; AdaGrad green; the moving average of
-# squares (RMSprop, AdaDelta) orange and brown; the Adam family reds, purples
-# and navy. Base: Okabe & Ito (2008), a palette designed for colour-vision
-# deficiency, extended with tab10, Tol's wine and IBM's violet. Every pair
-# differs by a CIELAB distance >= 26 for normal vision and >= 13 under
-# simulated deuteranopia and protanopia (Machado et al. 2009).
-#: One colour per optimizer, keyed by the book's name ("GD" and "SGD" share one).
-COLORS: dict[str, str] = {
-    "GD": "#222222",
-    "SGD": "#222222",
-    "Momentum": "#0072B2",  # Okabe-Ito blue
-    "Nesterov": "#56B4E9",  # Okabe-Ito sky blue
-    "AdaGrad": "#009E73",  # Okabe-Ito bluish green
-    "RMSprop": "#E69F00",  # Okabe-Ito orange
-    "AdaDelta": "#8C564B",  # tab10 brown
-    "Adam": "#D55E00",  # Okabe-Ito vermillion
-    "AdaMax": "#785EF0",  # IBM violet
-    "NAdam": "#882255",  # Tol wine
-    "AMSGrad": "#8B008B",  # dark magenta
-    "AdamW": "#A50026",  # dark red
-    "RAdam": "#000080",  # navy
+# Colours of non-optimizer categories (batch sizes, initializations, schedules,
+# data orderings, data splits ...). None is an optimizer's colour, so a figure never
+# suggests an optimizer that is not there; they are ordered so that the first few
+# differ most. Base: Okabe & Ito's reddish purple, goldenrod, tab10's cyan, ColorBrewer
+# Paired's purple and Dark2's green.
+#: Named colours for things that are not optimizers; none is an optimizer's colour.
+PALETTE: dict[str, str] = {
+    "pink": "#CC79A7",
+    "gold": "#B8860B",
+    "cyan": "#17BECF",
+    "purple": "#6A3D9A",
+    "green": "#66A61E",
+    "grey": "#7F7F7F",
 }
 
-# Deterministic fallback colours for labels that are not optimizers
-# (e.g. "batch size 32"); none of them is in COLORS.
-_FALLBACK = ["#7F7F7F", "#17BECF", "#BCBD22", "#E377C2", "#44AA99", "#CC6677", "#6A3D9A", "#B15928"]
+#: :data:`PALETTE` in order, for ``dict(zip(labels, CATEGORICAL))``.
+CATEGORICAL: tuple[str, ...] = tuple(PALETTE.values())
 
-_BY_KEY = {name.casefold(): c for name, c in COLORS.items()}
+#: The reference run of a comparison that is not about optimizers ("standard
+#: training", "without BN", "no noise"): dark grey.
+BASELINE = "#404040"
 
 
 def color(name):
@@ -87,9 +88,9 @@ def color(name):
     Parameters
     ----------
     name : str
-        A display name from :data:`COLORS` (any case, so ``"adagrad"`` and the
-        PyTorch spelling ``"Adagrad"`` work), or a label that starts with one,
-        such as ``"Adam, lr=0.01"``. Any other label gets a fallback colour
+        A book name of ``optlib.optim.registry`` (any case, so ``"adagrad"`` and the
+        PyTorch spelling ``"Adagrad"`` work), or a label that starts with one, such as
+        ``"Adam, lr=0.01"``. Any other label gets a colour of :data:`CATEGORICAL`
         chosen deterministically from its text.
 
     Returns
@@ -97,17 +98,30 @@ def color(name):
     str
         A hex colour.
     """
-    key = str(name).casefold().strip()
-    if key in _BY_KEY:
-        return _BY_KEY[key]
-    # Longest known name that the label starts with, followed by a non-letter
-    # (so "AdamW ..." is AdamW, not Adam, and "Adamant" is nothing).
-    for known in sorted(_BY_KEY, key=len, reverse=True):
-        if key.startswith(known) and not key[len(known)].isalnum():
-            return _BY_KEY[known]
+    entry = registry.lookup(name)
+    if entry is not None:
+        return entry.color
     # hashlib, not hash(): str hashes are salted per process.
-    digest = hashlib.md5(key.encode("utf-8")).digest()
-    return _FALLBACK[digest[0] % len(_FALLBACK)]
+    digest = hashlib.md5(str(name).casefold().strip().encode("utf-8")).digest()
+    return CATEGORICAL[digest[0] % len(CATEGORICAL)]
+
+
+def line_style(name):
+    """Colour, line style and marker of an optimizer, for ``ax.plot(..., **line_style(name))``.
+
+    Curves drawn with it can be told apart without colour (in print, or by a reader
+    with a colour-vision deficiency). Labels are read as by :func:`color`.
+
+    Returns
+    -------
+    dict
+        ``color``, ``linestyle`` and ``marker``; a label that names no optimizer gets
+        its :func:`color`, a solid line and no marker.
+    """
+    entry = registry.lookup(name)
+    if entry is None:
+        return {"color": color(name), "linestyle": "-", "marker": ""}
+    return entry.style
 
 
 # Alias for functions whose ``color`` argument shadows the function.
@@ -118,6 +132,26 @@ def _mix(hex_color, other, amount):
     a = np.array(mpl.colors.to_rgb(hex_color))
     b = np.array(mpl.colors.to_rgb(other))
     return mpl.colors.to_hex((1 - amount) * a + amount * b)
+
+
+def shade(name, amount):
+    """A lighter or darker shade of a colour, for variants of one optimizer.
+
+    Parameters
+    ----------
+    name : str
+        An optimizer's name (or label, as for :func:`color`) or any matplotlib colour.
+    amount : float
+        In ``[-1, 1]``: ``0.45`` mixes 45 % white in, ``-0.45`` 45 % black.
+
+    Returns
+    -------
+    str
+        A hex colour.
+    """
+    amount = checks.real("amount", amount, low=-1, high=1)
+    base = name if mpl.colors.is_color_like(name) else color(name)
+    return _mix(base, "white" if amount >= 0 else "black", abs(amount))
 
 
 def _assign_colors(labels, overrides=None):
@@ -144,48 +178,8 @@ def _assign_colors(labels, overrides=None):
     return out
 
 
-def display_name(optimizer):
-    """The book's name for an optimizer object, used as its label and colour key.
-
-    ``SGD`` with ``momentum > 0`` is "Momentum" (or "Nesterov" with
-    ``nesterov=True``); ``Adam`` with ``amsgrad=True`` is "AMSGrad"; other
-    classes map their PyTorch names to the book's spelling ("Adagrad" →
-    "AdaGrad").
-
-    Parameters
-    ----------
-    optimizer : ``object``
-        An optlib optimizer (hyper-parameters read from its ``hyper`` dict,
-        or from attributes).
-
-    Returns
-    -------
-    str
-    """
-
-    def hyper(name, default):
-        # optlib keeps the values in ``hyper``; ``defaults`` are only the
-        # class's torch defaults, so they come last.
-        for where in ("hyper", "defaults"):
-            values = getattr(optimizer, where, None)
-            if isinstance(values, Mapping) and name in values:
-                if where == "defaults" and hasattr(optimizer, name):
-                    break
-                return values[name]
-        return getattr(optimizer, name, default)
-
-    cls = type(optimizer).__name__
-    if cls.casefold() == "sgd":
-        if hyper("nesterov", False):
-            return "Nesterov"
-        momentum = hyper("momentum", 0.0)
-        return "Momentum" if momentum else "SGD"
-    if cls.casefold() in ("adam", "adamw") and hyper("amsgrad", False):
-        return "AMSGrad"
-    for known in COLORS:
-        if known.casefold() == cls.casefold():
-            return known
-    return cls
+#: The book's name of an optimizer object (``optlib.optim.registry.display_name``).
+display_name = registry.display_name
 
 
 # ---------------------------------------------------------------- style
@@ -197,7 +191,7 @@ def use_style():
     One panel is 7 × 3.6 inches, shown inline at 100 dpi (700 px wide, the
     width of a book page) and saved at 110 dpi; light grid, no top/right
     spines, constrained layout, PNG (not SVG) output so pages stay small.
-    The colour cycle follows :data:`COLORS`.
+    The colour cycle is the optimizers' colours, in the book's order.
     """
     # pyplot is imported by this module, so a Jupyter kernel has already
     # installed its inline backend (and its rcParams) before we override them.
@@ -220,7 +214,7 @@ def use_style():
             "grid.alpha": 0.7,
             "axes.spines.top": False,
             "axes.spines.right": False,
-            "axes.prop_cycle": mpl.cycler(color=[c for n, c in COLORS.items() if n != "GD"]),
+            "axes.prop_cycle": mpl.cycler(color=[registry.get(n).color for n in registry.NAMES]),
             "lines.linewidth": 1.6,
             "image.cmap": "viridis",
             # Animations are embedded as base64 frames: refuse anything larger

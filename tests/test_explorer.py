@@ -10,10 +10,18 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from optlib.viz import plot  # noqa: E402
 from optlib.optim import SGD, Adam  # noqa: E402
 from optlib.surfaces import Quadratic, Rosenbrock  # noqa: E402
-from optlib.viz.explorer import Explorer, explorer_figure, log_slider, surface_explorer  # noqa: E402
+from optlib.viz import plot  # noqa: E402
+from optlib.viz.explorer import (  # noqa: E402
+    Explorer,
+    explorer,
+    explorer_figure,
+    log_slider,
+    loss_title,
+    run_label,
+    surface_explorer,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +68,79 @@ def test_log_slider_rejects_an_impossible_range(lo, hi, default):
         log_slider("η", lo, hi, default)
 
 
+# ------------------------------------------------------------------ explorer
+
+
+def two_lines(a, b):
+    """A pure figure function: slider values in, Figure out."""
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [a, a if b == "flat" else -a])
+    return fig
+
+
+def test_explorer_draws_the_figure_function_once_at_start():
+    calls = []
+
+    def draw(a, b):
+        calls.append((a, b))
+        return two_lines(a, b)
+
+    ex = explorer(draw, {"a": (0, 10, 1, 3), "b": ["flat", "down"]})
+    assert isinstance(ex, Explorer) and isinstance(ex, widgets.VBox)
+    assert calls == [(3, "flat")] and ex.renders == 1 and isinstance(ex.figure, Figure)
+
+
+def test_explorer_redraws_with_the_new_value_when_a_slider_moves():
+    ex = explorer(two_lines, {"a": (0, 10, 1, 3), "b": ["flat", "down"]})
+    ex.sliders["b"].value = "down"
+    assert ex.renders == 2 and ex.values() == {"a": 3, "b": "down"}
+    assert list(ex.figure.axes[0].lines[0].get_ydata()) == [3, -3]
+
+
+def test_explorer_figure_is_the_figure_function_at_the_slider_values():
+    ex = explorer(two_lines, {"a": (0, 10, 1, 3), "b": ["flat", "down"]})
+    ex.sliders["a"].value = 7
+    again = ex.draw(**ex.values())
+    assert list(again.axes[0].lines[0].get_ydata()) == list(ex.figure.axes[0].lines[0].get_ydata())
+
+
+def test_explorer_shows_why_a_setting_was_refused():
+    def draw(a):
+        raise ValueError("a must be small")
+
+    ex = explorer(draw, {"a": (0, 10, 1, 3)})
+    assert ex.figure is None and ex.renders == 0 and "a must be small" in ex.error
+
+
+@pytest.mark.parametrize("figure, sliders", [("draw", {"a": (0, 1, 1, 0)}), (two_lines, {}),
+                                             (two_lines, [("a", (0, 1, 1, 0))])])
+def test_explorer_refuses_a_non_callable_or_no_sliders(figure, sliders):
+    with pytest.raises(TypeError, match="figure|sliders"):
+        explorer(figure, sliders)
+
+
+def test_symbols_of_known_arguments_label_the_sliders():
+    ex = explorer(lambda lr, min_delta, patience: Figure(),
+                  {"lr": (0.1, 1.0, 0.1, 0.5), "min_delta": (0.0, 0.1, 0.01, 0.0),
+                   "patience": (1, 40, 1, 10)})
+    assert [w.description for w in ex.sliders.values()] == ["η (lr)", "δ (min_delta)",
+                                                            "p (patience)"]
+
+
+# ------------------------------------------------------------------ labels
+
+
+def test_run_label_names_the_optimizer_and_its_hyper_parameters_in_the_books_notation():
+    assert run_label(SGD(lr=0.05, momentum=0.8)) == "Momentum, η = 0.05, β = 0.8"
+    assert run_label(Adam(lr=0.1), eps=True) == "Adam, η = 0.1, β₁ = 0.9, β₂ = 0.999, ε = 1e-08"
+
+
+def test_loss_title_gives_the_final_gap_or_the_step_of_divergence():
+    from optlib.surfaces import run
+    assert "after 5 steps" in loss_title(run(SGD(lr=0.1), Quadratic(), steps=5))
+    assert loss_title(run(SGD(lr=5.0), Quadratic(), steps=50)).startswith("diverged at step")
+
+
 # ------------------------------------------------------------------ explorer_figure
 
 
@@ -81,7 +162,7 @@ def test_explorer_figure_labels_with_the_book_name_and_colour():
     fig = explorer_figure(Quadratic(), momentum(0.05, 0.8), steps=20)
     path = path_line(fig)
     assert path.get_label().startswith("Momentum")
-    assert path.get_color() == plot.COLORS["Momentum"]
+    assert path.get_color() == plot.color("Momentum")
     assert "after 20 steps" in fig.axes[1].get_title()
 
 
