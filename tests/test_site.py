@@ -164,8 +164,8 @@ def page_of(site, browser):
     """Open a site path in a fresh tab; the tabs are closed after the test."""
     opened = []
 
-    def open_page(relative):
-        page = browser.open(f"{site}/{relative}")
+    def open_page(relative, width=1280, height=900):
+        page = browser.open(f"{site}/{relative}", width=width, height=height)
         opened.append(page)
         return page
 
@@ -275,6 +275,7 @@ def test_landing_page_lists_every_chapter_its_deck_and_the_archive(page_of):
     assert "_downloads/course-notebooks.zip" in facts["links"]
     assert all(i["width"] > 0 for i in _images(page, "article img"))
     assert page.exceptions() == []
+    assert page.console_errors() == [], "the page logged errors to the console"
     page.screenshot(SHOTS / "index.png")
     if _scroll_to(page, "ul.course-materials"):
         page.screenshot(SHOTS / "index-materials.png")
@@ -319,6 +320,7 @@ def test_chapter_page_renders_title_figures_and_no_error(path, page_of):
     assert page.exceptions() == [], "the page threw JavaScript errors"
 
     figures = _images(page, "article.bd-article img[src*='_images/']")
+    assert page.console_errors() == [], "the page logged errors to the console"
     assert len(figures) >= expected_figures(nb), figures
     assert all(f["width"] > 0 and f["height"] > 0 for f in figures), figures
     page.screenshot(SHOTS / f"{path.stem}.png")
@@ -379,6 +381,7 @@ def test_chapter_deck_loads_with_its_figures_and_without_hidden_cells(path, page
     first = page.evaluate("Reveal.getSlides()[0].querySelector('h1').textContent")
     assert _normal(title_of(path)) in _normal(first)
     assert page.exceptions() == []
+    assert page.console_errors() == [], "the page logged errors to the console"
 
     page.wait_for(ANIMATIONS_PLAYING, timeout=15)
     images = _images(page, ".reveal .slides img")
@@ -393,3 +396,138 @@ def test_chapter_deck_loads_with_its_figures_and_without_hidden_cells(path, page
     text = _normal(page.evaluate("document.querySelector('.reveal .slides').textContent"))
     for source, hidden in hidden_sources(path, on_slides=True):
         assert hidden not in text, f"a hidden or skipped cell is on the slides: {source!r}"
+
+
+# --- math, with the network off ------------------------------------------------------------
+# The browser resolves no host but the loopback (tools/browser.py): MathJax must come from
+# the site itself (tools/vendor/mathjax), on the pages and in the decks.
+
+MATH_RENDERED = """
+(async () => {
+  if (!window.MathJax || !MathJax.startup) return {loaded: false};
+  await MathJax.startup.promise;
+  const raw = [...document.querySelectorAll('.math, .reveal .slides p, .reveal .slides li')]
+      .filter(e => !e.querySelector('mjx-container') && /\\\\\\(|\\$\\$|\\\\\\[/.test(e.textContent))
+      .map(e => e.textContent.slice(0, 80));
+  return {loaded: true, typeset: document.querySelectorAll('mjx-container').length,
+          errors: document.querySelectorAll('mjx-merror').length, raw: raw.slice(0, 5)};
+})()"""
+
+
+@chapter
+def test_chapter_page_math_renders_offline(path, page_of):
+    _built_page(path)
+    page = page_of(f"chapters/{path.stem}.html")
+    page.wait_for("!!(window.MathJax && MathJax.startup)", timeout=20)
+    math = page.evaluate(MATH_RENDERED, timeout=30)
+    assert math["loaded"], "MathJax did not load from the site"
+    assert math["typeset"] > 0 and math["errors"] == 0 and math["raw"] == [], math
+
+
+@chapter
+def test_chapter_deck_math_renders_offline(path, page_of):
+    _built_deck(path)
+    page = page_of(f"slides/{path.stem}.slides.html")
+    page.wait_for("!!(window.MathJax && MathJax.startup)", timeout=20)
+    math = page.evaluate(MATH_RENDERED, timeout=30)
+    assert math["loaded"], "MathJax did not load next to the deck"
+    assert math["typeset"] > 0 and math["errors"] == 0 and math["raw"] == [], math
+
+
+# --- a phone (390 px) and the desktop sidebars ---------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+MODAL_OPEN = """((id) => { const d = document.getElementById(id);
+  return !!d && d.open && d.querySelectorAll('a[href]').length > 0; })"""
+
+
+@pytest.mark.parametrize("kind, modal", [("primary", "pst-primary-sidebar-modal"),
+                                         ("secondary", "pst-secondary-sidebar-modal")])
+def test_on_a_phone_each_sidebar_button_opens_its_sidebar(kind, modal, page_of):
+    path = CHAPTERS[0]
+    _built_page(path)
+    page = page_of(f"chapters/{path.stem}.html", **PHONE)
+    time.sleep(0.3)
+    assert page.click(f"button.{kind}-toggle"), f"no visible {kind} sidebar button at 390 px"
+    opened = page.wait_for(f"{MODAL_OPEN}({json.dumps(modal)})", timeout=5)
+    page.screenshot(SHOTS / f"phone-{kind}-sidebar.png")
+    assert opened, f"the {kind} sidebar did not open at 390 px"
+
+
+def test_on_a_desktop_the_primary_sidebar_button_collapses_the_sidebar(page_of):
+    path = CHAPTERS[0]
+    _built_page(path)
+    page = page_of(f"chapters/{path.stem}.html")
+    shown = "getComputedStyle(document.getElementById('pst-primary-sidebar')).visibility"
+    article = "document.querySelector('article.bd-article').getBoundingClientRect().left"
+    assert page.evaluate(shown) == "visible"
+    left = page.evaluate(article)
+    assert page.click("button.primary-toggle")
+    assert page.wait_for(f"{shown} === 'hidden' && {article} < {left} - 100", timeout=5), \
+        "the sidebar did not collapse (or the text did not take its place)"
+    page.screenshot(SHOTS / "desktop-sidebar-collapsed.png")
+    assert page.click("button.primary-toggle")
+    assert page.wait_for(f"{shown} === 'visible'", timeout=5), "the sidebar did not come back"
+
+
+@chapter
+def test_on_a_phone_the_page_does_not_scroll_sideways(path, page_of):
+    _built_page(path)
+    page = page_of(f"chapters/{path.stem}.html", **PHONE)
+    _images(page, "article.bd-article img")
+    overflow = page.evaluate("""[...document.querySelectorAll('article.bd-article img, div.animation')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(e => (e.getAttribute('src') || e.className).slice(0, 60))""")
+    page.screenshot(SHOTS / f"{path.stem}-phone.png")
+    assert overflow == [], f"wider than a 390 px phone: {overflow}"
+
+
+# --- page weight ---------------------------------------------------------------------------
+# A chapter page, with every script, style sheet and image it loads, transferred with gzip
+# (as any web server sends text), stays under 2 MB (COURSE.md §8). Images count whole,
+# although they load lazily: a reader who scrolls to the end downloads them all.
+
+PAGE_BUDGET = 2_000_000
+ASSET = re.compile(r'<(?:script|img|link)\b[^>]*?(?:src|href)="([^"#?]+)[^"]*"')
+
+
+def page_weight(page):
+    import gzip
+    weights = {page.name: len(gzip.compress(page.read_bytes(), 6))}
+    for ref in set(ASSET.findall(page.read_text(encoding="utf-8"))):
+        if ref.startswith(("http:", "https:", "data:", "mailto:")):
+            continue
+        path = (page.parent / ref).resolve()
+        if not path.is_file() or path.suffix in (".html", ".ipynb", ".zip", ".pdf"):
+            continue
+        data = path.read_bytes()
+        compressible = path.suffix in (".js", ".css", ".svg", ".json", ".txt")
+        weights[ref] = len(gzip.compress(data, 6)) if compressible else len(data)
+    return weights
+
+
+@chapter
+def test_chapter_page_fits_the_weight_budget(path):
+    weights = page_weight(_built_page(path))
+    total = sum(weights.values())
+    heaviest = sorted(weights.items(), key=lambda kv: -kv[1])[:5]
+    assert total < PAGE_BUDGET, f"{total / 1e6:.2f} MB transferred; heaviest: {heaviest}"
+
+
+RAW_DOLLARS = r"""(() => {
+  const article = document.querySelector('article.bd-article');
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll('pre, code, mjx-container, .MathJax, script, style').forEach(e => e.remove());
+  const found = copy.textContent.match(/\$\$[^$]+\$\$|\$[^$\s][^$\n]{0,200}\$/g) || [];
+  return found.slice(0, 5);
+})()"""
+
+
+@chapter
+def test_chapter_page_shows_no_raw_dollar_math(path, page_of):
+    _built_page(path)
+    page = page_of(f"chapters/{path.stem}.html")
+    page.wait_for("!!(window.MathJax && MathJax.startup)", timeout=20)
+    page.evaluate("MathJax.startup.promise", timeout=30)
+    raw = page.evaluate(RAW_DOLLARS)
+    assert raw == [], f"TeX shown as raw text (generated Markdown?): {raw}"

@@ -116,15 +116,20 @@ class Browser:
         return [e.get("params", {}) for e in found]
 
     # -- tabs -----------------------------------------------------------------------------
-    def open(self, url, width=1280, height=900, timeout=None):
-        """Open ``url`` in a new tab and wait for its load event; return a ``Page``."""
+    def open(self, url, width=1280, height=900, timeout=None, mobile=None):
+        """Open ``url`` in a new tab and wait for its load event; return a ``Page``.
+
+        ``mobile`` (default: ``width < 600``) emulates a phone: touch, and the
+        viewport meta tag honoured.
+        """
+        mobile = width < 600 if mobile is None else mobile
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self, target, session)
-        for domain in ("Page", "Runtime"):
+        for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable", session=session)
         self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-                  "deviceScaleFactor": 1, "mobile": False}, session=session)
+                  "deviceScaleFactor": 1, "mobile": mobile}, session=session)
         result = self.call("Page.navigate", {"url": url}, session=session)
         if result.get("errorText"):
             raise BrowserError(f"{url}: {result['errorText']}")
@@ -192,6 +197,34 @@ class Page:
         return [e["exceptionDetails"].get("exception", {}).get("description")
                 or e["exceptionDetails"].get("text")
                 for e in self.browser.events("Runtime.exceptionThrown", self.session)]
+
+    def console_errors(self):
+        """What the page logged as an error: ``console.error`` calls and the browser's own
+        error entries, except failed network requests (the tests run offline on purpose)."""
+        logged = [" ".join(str(a.get("value", a.get("description", ""))) for a in e.get("args", []))
+                  for e in self.browser.events("Runtime.consoleAPICalled", self.session)
+                  if e.get("type") == "error"]
+        entries = [e["entry"].get("text", "") for e in self.browser.events("Log.entryAdded", self.session)
+                   if e["entry"].get("level") == "error" and e["entry"].get("source") != "network"]
+        return logged + entries
+
+    def click(self, selector):
+        """Click the first *visible* element matching ``selector`` with the mouse, as a person
+        would (the press lands on whatever is at its centre); False if none is visible."""
+        box = self.evaluate(f"""(() => {{
+            const e = [...document.querySelectorAll({json.dumps(selector)})]
+                .find(e => e.offsetParent !== null && e.getBoundingClientRect().width > 0);
+            if (!e) return null;
+            const r = e.getBoundingClientRect();
+            return {{x: r.left + r.width / 2, y: r.top + r.height / 2}};
+        }})()""")
+        if box is None:
+            return False
+        for kind in ("mousePressed", "mouseReleased"):
+            self.browser.call("Input.dispatchMouseEvent", {
+                "type": kind, "x": box["x"], "y": box["y"], "button": "left", "clickCount": 1},
+                session=self.session)
+        return True
 
     def screenshot(self, path):
         """Save what the viewport shows as a PNG."""

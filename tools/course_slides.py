@@ -17,8 +17,8 @@ Each notebook becomes ``OUTDIR/<name>.slides.html`` through ``jupyter nbconvert 
   such as prf:algorithm or note, ``(label)=`` targets) reads as plain Markdown;
 - reveal.js comes from the copy in ``tools/vendor/reveal.js`` (copied to
   ``OUTDIR/reveal.js``), and Font Awesome 4 (the icons of matplotlib's animation player)
-  from ``tools/vendor/font-awesome``, so a deck works without a network; only MathJax
-  still comes from its CDN, as on the book's pages.
+  from ``tools/vendor/font-awesome``, and MathJax 3 from ``tools/vendor/mathjax`` (the
+  copy the book's pages use), so a deck works without a network.
 
 With ``--executed DIR``, a notebook whose executed copy ``DIR/<parent>/<name>.ipynb`` is
 newer than the notebook itself (the book build leaves them in ``_build/jupyter_execute``)
@@ -30,12 +30,14 @@ import posixpath
 import re
 import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 REVEAL = HERE / "vendor" / "reveal.js"
 FONT_AWESOME = HERE / "vendor" / "font-awesome"     # the icons of matplotlib's animation player
+MATHJAX = HERE / "vendor" / "mathjax"               # MathJax 3, the book's pages use it too
 TEMPLATES = HERE / "slides_template"
 BIBFILE = ROOT / "references.bib"
 
@@ -95,7 +97,7 @@ def _strip_options(lines):
     return lines
 
 
-def _convert_blocks(lines, citations):
+def _convert_blocks(lines, citations, refs):
     out, i = [], 0
     while i < len(lines):
         match = _FENCE.match(lines[i])
@@ -114,7 +116,7 @@ def _convert_blocks(lines, citations):
         if name.lower() in {"math", "code", "code-block", "sourcecode", "code-cell"}:
             body = "\n".join(body_lines)              # verbatim: no role conversion inside
         else:
-            body = _convert(("\n".join(body_lines)), citations)
+            body = _convert(("\n".join(body_lines)), citations, refs)
         block = _directive(name, match["arg"], body)
         out.extend(indent + line if line else line for line in block.splitlines())
         i = j + 1
@@ -130,8 +132,57 @@ def _cite_text(keys, citations, textual):
     return "; ".join(names) if textual else f"({'; '.join(names)})"
 
 
-def _role(match, citations):
+def glued_values(nb):
+    """Name -> output bundle of every value a notebook glued (``optlib.show.glue`` or
+    ``myst_nb.glue``), read from its executed outputs."""
+    glued = {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            record = output.get("metadata", {}).get("scrapbook")
+            if record and "name" in record:
+                prefix = record.get("mime_prefix", "")
+                glued[record["name"]] = {k[len(prefix):]: v for k, v in output.get("data", {}).items()
+                                         if k.startswith(prefix)}
+    return glued
+
+
+def format_plain_text(text, spec):
+    """A glued value's text as myst-nb's ``{glue:text}`name:spec``` prints it."""
+    import ast
+    try:
+        value = ast.literal_eval(text)
+    except (SyntaxError, ValueError):
+        value = text
+    if spec == "":
+        return str(value)
+    kind = spec[-1]
+    if kind == "s":
+        value = str(value)
+    elif kind in "bcdoxX":
+        value = int(value)
+    elif kind in "eEfFgGn%":
+        value = float(value)
+    return format(value, spec)
+
+
+def _glue(role, content, glued):
+    key, _, spec = content.rpartition(":") if ":" in content else (content, "", "")
+    key = key.split("::")[-1]
+    if key not in glued:
+        raise KeyError(f"{{{role}}}`{content}`: nothing was glued as {key!r} in this notebook")
+    bundle = glued[key]
+    if role == "glue:md":
+        return bundle.get("text/markdown", "")
+    text = bundle.get("text/plain", "")
+    return format_plain_text("".join(text) if isinstance(text, list) else text, spec)
+
+
+def _role(match, citations, refs):
     role, content = match["role"], match["content"]
+    if role in {"glue", "glue:", "glue:text", "glue:md"}:
+        return _glue(role, content, refs.glued)
+    if role == "eq" and content in refs.equations:
+        return f"({refs.equations[content]})"             # the number the book prints
     if role.startswith("cite"):
         return _cite_text(content, citations, textual=role in {"cite:t", "cite:ts", "cite:ct"})
     if role == "math":
@@ -148,19 +199,46 @@ def _role(match, citations):
     return content
 
 
-def _convert(text, citations):
-    lines = _convert_blocks(text.splitlines(), citations)
+@dataclass
+class Refs:
+    """What a cell's roles refer to elsewhere in its notebook."""
+    glued: dict = field(default_factory=dict)        # name -> output bundle (glued_values)
+    equations: dict = field(default_factory=dict)    # label -> "5.1" (equation_numbers)
+
+
+_EQ_LABEL = re.compile(r"\$\$\s*\((?P<label>[\w:.-]+)\)\s*$", re.M)
+
+
+def equation_numbers(nb, chapter):
+    """Label -> "chapter.k" for the labelled equations of a notebook (``$$ ... $$ (label)``),
+    in order, as the book numbers them."""
+    labels = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            labels += [m["label"] for m in _EQ_LABEL.finditer(source)]
+    prefix = f"{chapter}." if chapter else ""
+    return {label: f"{prefix}{k}" for k, label in enumerate(dict.fromkeys(labels), 1)}
+
+
+def _tag(match, refs):
+    number = refs.equations.get(match["label"])
+    return f"\\tag{{{number}}} $$" if number else "$$"
+
+
+def _convert(text, citations, refs):
+    lines = _convert_blocks(text.splitlines(), citations, refs)
     kept = []
     for line in lines:
         if re.match(r"^\s*\([\w:.-]+\)=\s*$", line) or re.match(r"^\s*%", line):
             continue                                   # MyST targets and comments
-        line = re.sub(r"(\$\$)\s*\([\w:.-]+\)\s*$", r"\1", line)   # $$ ... $$ (label)
-        line = _ROLE.sub(lambda m: _role(m, citations), line)
+        line = re.sub(r"\$\$\s*\((?P<label>[\w:.-]+)\)\s*$", lambda m: _tag(m, refs), line)
+        line = _ROLE.sub(lambda m: _role(m, citations, refs), line)
         kept.append(line)
     return "\n".join(kept)
 
 
-def myst_to_markdown(text, citations=None):
+def myst_to_markdown(text, citations=None, glued=None, equations=None):
     r"""Rewrite a MyST Markdown cell as plain Markdown that nbconvert renders.
 
     Parameters
@@ -170,6 +248,12 @@ def myst_to_markdown(text, citations=None):
     citations : dict, optional
         Citation key -> (authors, year), e.g. ``{"robbins1951": ("Robbins & Monro", "1951")}``;
         a key that is missing is printed as is.
+    glued : dict, optional
+        The notebook's glued values (``glued_values``): ``{glue:text}`name:.2f``` prints
+        the value as the book does; a name that was not glued is an error.
+    equations : dict, optional
+        Equation label -> number (``equation_numbers``): ``{eq}`label``` prints "(5.1)"
+        and the labelled equation carries the tag 5.1, as in the book.
 
     Returns
     -------
@@ -179,7 +263,7 @@ def myst_to_markdown(text, citations=None):
         ``:::{prf:algorithm} Title``) a quoted block under a bold heading, a ``{math}``
         directive a ``$$`` block; ``(label)=`` targets and ``%`` comments are dropped.
     """
-    return _convert(text, citations or {})
+    return _convert(text, citations or {}, Refs(glued or {}, equations or {}))
 
 
 def load_citations(bibfile=BIBFILE):
@@ -205,9 +289,15 @@ def _myst_preprocessor(citations):
     class MystMarkdown(Preprocessor):
         """Markdown cells: MyST syntax → plain Markdown (see ``myst_to_markdown``)."""
 
+        def preprocess(self, nb, resources):
+            self.glued = glued_values(nb)            # the numbers this run computed
+            chapter = resources.get("metadata", {}).get("chapter")
+            self.equations = equation_numbers(nb, chapter)
+            return super().preprocess(nb, resources)
+
         def preprocess_cell(self, cell, resources, index):
             if cell.cell_type == "markdown":
-                cell.source = myst_to_markdown(cell.source, citations)
+                cell.source = myst_to_markdown(cell.source, citations, self.glued, self.equations)
             return cell, resources
 
     return MystMarkdown()
@@ -263,18 +353,22 @@ def load_executed(path, executed_dir=None):
     return nb
 
 
-def write_deck(nb, name, outdir, exporter):
-    """Convert one executed notebook into ``outdir/<name>.slides.html``; return its path."""
+def write_deck(nb, name, outdir, exporter, chapter=None):
+    """Convert one executed notebook into ``outdir/<name>.slides.html``; return its path.
+
+    ``chapter`` is the chapter's number in the book: equations are numbered "chapter.k".
+    """
     nb.metadata["title"] = notebook_title(nb, name)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
+    body, _ = exporter.from_notebook_node(
+        nb, resources={"metadata": {"name": name, "chapter": chapter}})
     target = Path(outdir) / f"{name}.slides.html"
     target.write_text(body, encoding="utf-8")
     return target
 
 
 def copy_vendored(outdir):
-    """Put the vendored reveal.js and Font Awesome next to the decks (``outdir/reveal.js``...)."""
-    for source in (REVEAL, FONT_AWESOME):
+    """Put the vendored reveal.js, Font Awesome and MathJax next to the decks (``outdir/reveal.js``...)."""
+    for source in (REVEAL, FONT_AWESOME, MATHJAX):
         target = Path(outdir) / source.name
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("VENDORED.md"))
@@ -285,16 +379,70 @@ def _deck_title(path):
     return html.unescape(match[1]) if match else path.name
 
 
+def count_slides(path):
+    """How many slides a deck shows: its innermost ``<section>`` elements (a horizontal
+    section that holds vertical ones is not a slide of its own)."""
+    from html.parser import HTMLParser
+
+    class Sections(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack, self.leaves = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "section":
+                if self.stack:
+                    self.stack[-1] = True              # the parent holds a section
+                self.stack.append(False)
+
+        def handle_endtag(self, tag):
+            if tag == "section" and self.stack:
+                self.leaves += not self.stack.pop()
+
+    parser = Sections()
+    parser.feed(Path(path).read_text(encoding="utf-8"))
+    return parser.leaves
+
+
+INDEX_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 46rem;
+       margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.5; }
+h1 { font-weight: 600; margin-bottom: .2rem; }
+p.lead { color: #555; margin-top: 0; }
+ol { padding-left: 0; list-style: none; counter-reset: deck; }
+li { counter-increment: deck; border: 1px solid #ddd; border-radius: 8px; margin: .6rem 0;
+     padding: .7rem 1rem; display: flex; flex-wrap: wrap; gap: .3rem 1rem; align-items: baseline; }
+li::before { content: counter(deck) "."; font-weight: 600; color: #555; min-width: 1.5rem; }
+li a.deck { font-weight: 600; flex: 1 1 18rem; text-decoration: none; color: #0b5cad; }
+li a.deck:hover { text-decoration: underline; }
+li .count { color: #555; font-size: .9rem; }
+li a.chapter { font-size: .9rem; color: #555; }
+kbd { border: 1px solid #bbb; border-radius: 3px; padding: 0 .3rem; font-size: .85rem; }
+"""
+
+
 def write_index(outdir):
-    """``outdir/index.html``: the list of decks, for an instructor browsing ``slides/``."""
-    decks = sorted(Path(outdir).glob("*.slides.html"))
-    items = "\n".join(f'  <li><a href="{html.escape(p.name)}">{html.escape(_deck_title(p))}</a></li>'
-                      for p in decks)
+    """``outdir/index.html``: every deck with its title, its number of slides and a link
+    back to its chapter's page, for an instructor choosing what to present."""
+    order = {p.stem: i for i, p in enumerate(toc_chapters())}
+    decks = sorted(Path(outdir).glob("*.slides.html"),
+                   key=lambda p: (order.get(p.name.removesuffix(".slides.html"), 1e9), p.name))
+    items = []
+    for deck in decks:
+        stem = deck.name.removesuffix(".slides.html")
+        items.append(
+            f'  <li><a class="deck" href="{html.escape(deck.name)}">{html.escape(_deck_title(deck))}</a>'
+            f'<span class="count">{count_slides(deck)} slides</span>'
+            f'<a class="chapter" href="../chapters/{html.escape(stem)}.html">the chapter</a></li>')
     (Path(outdir) / "index.html").write_text(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
-        "<title>Slides</title></head>\n<body>\n<h1>Slides</h1>\n<ul>\n"
-        f"{items}\n</ul>\n<p><a href=\"../index.html\">The course</a></p>\n</body>\n</html>\n",
-        encoding="utf-8")
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>Slides</title><style>{INDEX_STYLE}</style></head>\n<body>\n"
+        "<h1>Slides</h1>\n<p class=\"lead\">One reveal.js deck per chapter, made from the "
+        "chapter's notebook. In a deck: <kbd>S</kbd> speaker notes, <kbd>F</kbd> full screen, "
+        "<kbd>Esc</kbd> overview. They work offline.</p>\n<ol>\n"
+        + "\n".join(items) + "\n</ol>\n<p><a href=\"../index.html\">The course</a></p>\n"
+        "</body>\n</html>\n", encoding="utf-8")
 
 
 def toc_chapters(toc=ROOT / "_toc.yml"):
@@ -315,6 +463,13 @@ def toc_chapters(toc=ROOT / "_toc.yml"):
     walk(yaml.safe_load(Path(toc).read_text()))
     return [ROOT / f"{f}.ipynb" for f in files
             if f.startswith("chapters/") and (ROOT / f"{f}.ipynb").exists()]
+
+
+def chapter_number(path):
+    """The chapter's number in the book (its place among the chapters of _toc.yml), or None."""
+    chapters = [p.resolve() for p in toc_chapters()]
+    path = Path(path).resolve()
+    return chapters.index(path) + 1 if path in chapters else None
 
 
 def prune(outdir, notebooks):
@@ -347,7 +502,8 @@ def main(argv=None):
         except Exception as error:                    # nbclient's CellExecutionError, a timeout
             print(f"\n{error}\n\nslides: running {path} failed; no deck written.", file=sys.stderr)
             return 1
-        print(f"  wrote {write_deck(nb, path.stem, args.outdir, exporter)}", flush=True)
+        number = chapter_number(path)
+        print(f"  wrote {write_deck(nb, path.stem, args.outdir, exporter, number)}", flush=True)
     if every_chapter:
         prune(args.outdir, notebooks)
     copy_vendored(args.outdir)
