@@ -33,6 +33,8 @@ def glue(name, value, display=False):
 
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()        # np.float64(0.5) -> 0.5: myst-nb formats plain numbers
     bundle, metadata = IPython.core.formatters.format_display_data(value)
     prefix = "" if display else GLUE_PREFIX
     metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}

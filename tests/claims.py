@@ -4,7 +4,8 @@
 * a *glued value* is ``glue("name", expression)`` (``optlib.show.glue``): a number the
   prose prints with ``{glue:text}`name```;
 * a glued value is *checked* when some assert of a check cell uses a variable that its
-  expression is computed from (or the variable it is assigned to).
+  expression is computed from (or the variable it is assigned to), directly or through
+  variables computed from it (a number shown beside the ratio that is asserted).
 
 ``tests/test_notebooks.py`` fails on a glued value that no check uses, and on a glue
 role in the prose whose name nothing glues; ``tests/conftest.py`` prints the count per
@@ -24,11 +25,24 @@ class Claims:
     asserts: int = 0
     glued: dict = field(default_factory=dict)      # name -> variables it is computed from
     asserted: set = field(default_factory=set)     # variables the asserts read
+    sources: dict = field(default_factory=dict)    # variable -> variables it is computed from
     roles: set = field(default_factory=set)        # glue names the prose prints
 
     @property
+    def checked_variables(self):
+        """The asserted variables and, transitively, those they are computed from."""
+        seen, todo = set(), list(self.asserted)
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo += self.sources.get(name, ())
+        return seen
+
+    @property
     def unchecked(self):
-        return sorted(n for n, names in self.glued.items() if not names & self.asserted)
+        checked = self.checked_variables
+        return sorted(n for n, names in self.glued.items() if not names & checked)
 
     @property
     def unglued(self):
@@ -43,8 +57,14 @@ def _parse(source):
         return None
 
 
+# Names every cell reads, which say nothing about which computation a check checks.
+COMMON = {"np", "math", "float", "int", "round", "abs", "min", "max", "len", "sum", "list",
+          "dict", "sorted", "any", "all", "range", "zip", "str", "optlib", "plot", "lab"}
+
+
 def _loads(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - COMMON
 
 
 def claims(path):
@@ -68,9 +88,12 @@ def claims(path):
         for node in ast.walk(tree):
             targets = []
             if isinstance(node, ast.Assign):
-                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                targets = [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+                for target in targets:
+                    found.sources.setdefault(target, set()).update(_loads(node.value))
                 node = node.value
             if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "glue"
                     and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant)):
-                found.glued[node.args[0].value] = _loads(node.args[1]) | set(targets)
+                name = node.args[0].value            # visited twice when assigned: keep both
+                found.glued[name] = found.glued.get(name, set()) | _loads(node.args[1]) | set(targets)
     return found
