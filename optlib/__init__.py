@@ -18,10 +18,14 @@ from optlib import data, nn, optim, surfaces, train
 from optlib.optim import (
                           SGD,
                           Adadelta,
+                          Adafactor,
                           Adagrad,
                           Adam,
                           Adamax,
                           AdamW,
+                          AdamWScheduleFree,
+                          Lion,
+                          Muon,
                           NAdam,
                           Optimizer,
                           RAdam,
@@ -44,6 +48,7 @@ from optlib.train import History, evaluate, fit
 __all__ = [
     "data", "nn", "optim", "surfaces", "train",
     "Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
+    "Adafactor", "Muon", "Lion", "AdamWScheduleFree",
     "Surface", "Quadratic", "Rosenbrock", "Beale", "Saddle", "Valley", "Himmelblau", "LeastSquares",
     "Trajectory", "run", "History", "fit", "evaluate",
 ]

@@ -53,9 +53,9 @@ def test_default_lr_is_pytorchs():
 
 def test_unknown_name_is_rejected_with_the_allowed_names():
     with pytest.raises(ValueError, match="name must be one of .*'SGD'"):
-        race.make("Lion", 1e-3)
+        race.make("Sophia", 1e-3)
     with pytest.raises(ValueError, match="name must be one of"):
-        race.group_of("Lion")
+        race.group_of("Sophia")
 
 
 def test_group_of_finds_the_group():
@@ -159,6 +159,35 @@ def test_width_counts_the_decades_of_good_rates():
     assert s.width(1.0) == 0.0, "a single rate spans no decade"
     assert math.isnan(s.width(0.5))
     assert list(s.within(1.5)) == [False, True, True, False]
+
+
+def test_longest_run_counts_only_neighbouring_good_rates():
+    s = race.Sweep(name="Adam", lrs=np.array([0.01, 0.1, 1.0, 10.0, 100.0]),
+                   finals=np.array([1e-9, 5.0, 1e-9, 1e-9, 1e-9]), hits=np.full(5, -1),
+                   tol=1e-6, curves=())
+    assert s.width(1e-6) == pytest.approx(4.0), "width ignores the failure at 0.1"
+    assert list(s.longest_run(1e-6)) == [1.0, 10.0, 100.0], "the failure breaks the run"
+
+
+def test_longest_run_prefers_smaller_rates_on_a_tie_and_is_empty_without_a_good_rate():
+    s = race.Sweep(name="Adam", lrs=np.array([0.01, 0.1, 1.0]),
+                   finals=np.array([0.5, 2.0, np.inf]), hits=np.full(3, -1), tol=0.0,
+                   curves=())
+    assert list(s.longest_run(1.0)) == [0.01]
+    assert s.longest_run(0.1).size == 0
+    assert s.longest_run(np.inf).size == 2, "a diverged run never counts as good"
+
+
+def test_paired_wins_counts_the_seeds_on_which_one_beats_the_other():
+    wins = race.paired_wins({"a": [0.1, 0.5, 0.3], "b": [0.2, 0.4, 0.3]})
+    assert wins == {("a", "b"): 1, ("b", "a"): 1}, "a tie counts for neither"
+    acc = race.paired_wins({"a": [0.9, 0.8], "b": [0.7, 0.7]}, lower_is_better=False)
+    assert acc[("a", "b")] == 2 and acc[("b", "a")] == 0
+
+
+def test_paired_wins_rejects_different_numbers_of_seeds():
+    with pytest.raises(ValueError, match="same number of seeds"):
+        race.paired_wins({"a": [1.0, 2.0], "b": [1.0]})
 
 
 def test_tune_sweeps_every_name_in_order():

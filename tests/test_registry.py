@@ -45,7 +45,7 @@ def test_gd_is_an_alias_of_sgd_and_names_ignore_case():
 
 def test_an_unknown_name_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="name must be one of.*AdaGrad"):
-        registry.get("Lion")
+        registry.get("Sophia")
 
 
 def test_every_optimizer_has_its_own_colour_and_marker():
@@ -90,7 +90,7 @@ def test_register_refuses_a_taken_name_or_a_non_optimizer(clean_registry):
     with pytest.raises(ValueError, match="already"):
         registry.register("adam", optim.Adam)
     with pytest.raises(TypeError, match="cls"):
-        registry.register("Lion", dict)
+        registry.register("Sophia", dict)
 
 
 def test_entries_cannot_be_changed_by_accident():

@@ -15,6 +15,9 @@ set -euo pipefail
 SCRIPT="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$SCRIPT")/.."
 TORCH="torch==2.13.0"
+# The authors' reference implementations of Lion and schedule-free AdamW, which
+# tests/against_torch/test_after_adam_vs_reference.py compares optlib's with.
+REFERENCES=("lion-pytorch==0.2.5" "schedulefree==1.4.1")
 VENV="${TORCH_VENV:-.venv-torch}"
 PYTHON="$VENV/bin/python"
 STAMP="$VENV/.installed"
@@ -27,7 +30,7 @@ if [[ ! -x "$PYTHON" || ! -f "$STAMP" || "$(cat "$STAMP")" != "$wanted" ]]; then
     [[ -x "$PYTHON" ]] || python3 -m venv "$VENV"
     grep -E '^[A-Za-z0-9_.-]+==' requirements.txt | sed 's/[[:space:]]*#.*//' >"$constraints"
     "$PYTHON" -m pip install --disable-pip-version-check -q -c "$constraints" \
-        "$TORCH" numpy scipy pytest -e .
+        "$TORCH" "${REFERENCES[@]}" numpy scipy pytest -e .
     echo "$wanted" >"$STAMP"
 fi
 "$PYTHON" -c 'import torch, numpy; print(f"+ torch {torch.__version__}, numpy {numpy.__version__}")'

@@ -13,6 +13,7 @@ module                 holds
 ``nn.activation``      ``ReLU``, ``Tanh``, ``Sigmoid``
 ``nn.batchnorm``       ``BatchNorm1d``
 ``nn.mlp``             ``MLP``, a ``Sequential`` of ``Linear`` and activations
+``nn.conv``            ``Conv2d``, ``MaxPool2d``, ``Flatten``, ``Unflatten``, ``small_cnn``
 ``nn.init``            ``init_zeros``, ``init_normal``, ``init_he``, ``init_glorot``
 ``nn.losses``          ``mse``, ``softmax_cross_entropy``, ``softmax``, ``accuracy``
 ``nn.gradcheck``       finite-difference checks of backward passes
@@ -39,6 +40,7 @@ from optlib.nn import gradcheck, init, losses
 from optlib.nn.activation import ReLU, Sigmoid, Tanh
 from optlib.nn.batchnorm import BatchNorm1d
 from optlib.nn.container import Sequential
+from optlib.nn.conv import Conv2d, Flatten, MaxPool2d, Unflatten, small_cnn
 from optlib.nn.init import INITIALIZERS, init_glorot, init_he, init_normal, init_zeros
 from optlib.nn.linear import Linear
 from optlib.nn.mlp import MLP
@@ -53,6 +55,11 @@ __all__ = [
     "Sigmoid",
     "BatchNorm1d",
     "MLP",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
+    "Unflatten",
+    "small_cnn",
     "init_zeros",
     "init_normal",
     "init_he",

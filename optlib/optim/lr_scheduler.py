@@ -31,7 +31,9 @@ one ``scheduler.step()`` per optimizer step):
   [LinearLR(optimizer, start_factor, total_iters=warmup_steps), ...],
   milestones=[warmup_steps])``;
 * ``LRScheduler(optimizer, schedule)``: the protocol of every torch scheduler; as a class,
-  ``LambdaLR`` with an absolute rate.
+  ``LambdaLR`` with an absolute rate;
+* ``ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=10, ...)``: torch's
+  class of the same name, stepped with a metric (not a schedule: it reacts to the run).
 
 The base rate ``lr`` is an argument of the schedule, where torch reads it from the
 optimizer: a schedule is a function of ``t`` alone, so it can be plotted without an
@@ -61,6 +63,7 @@ __all__ = [
     "CosineAnnealingLR",
     "Warmup",
     "LRScheduler",
+    "ReduceLROnPlateau",
     "SHAPES",
     "make_schedule",
 ]
@@ -399,6 +402,182 @@ class LRScheduler:
 
     def __repr__(self):
         return f"LRScheduler(t={self.t}, last_lr={self.last_lr!r}, schedule={self.schedule!r})"
+
+
+# --------------------------------------------------------------------------- on a plateau
+
+
+class ReduceLROnPlateau:
+    r"""Divide the learning rate when a monitored metric stops improving, as torch's scheduler.
+
+    ``scheduler.step(metric)``, once per epoch with e.g. the validation loss, compares
+    ``metric`` with the best value so far, :math:`b`. In ``mode="min"`` it is an
+    improvement if
+
+    .. math::
+
+        m < b\,(1 - \tau) \quad (\texttt{threshold\_mode="rel"}), \qquad
+        m < b - \tau \quad (\texttt{threshold\_mode="abs"})
+
+    (``mode="max"``: :math:`m > b(1 + \tau)` or :math:`m > b + \tau`), with
+    :math:`\tau` = ``threshold``. An improvement sets :math:`b = m` and the count of bad
+    epochs to 0; otherwise the count grows by 1. During the ``cooldown`` epochs that
+    follow a reduction the count is held at 0. When the count exceeds ``patience``,
+    the rate becomes
+
+    .. math::
+
+        \eta \leftarrow \max(\gamma\,\eta,\; \eta_{\min}) \quad\text{if the change is larger than } \varepsilon,
+
+    with :math:`\gamma` = ``factor``, :math:`\eta_{\min}` = ``min_lr``,
+    :math:`\varepsilon` = ``eps``; then the cooldown starts and the count is reset.
+    So with ``patience=10`` the rate falls at the 11th epoch in a row without
+    improvement. A ``nan`` metric is never an improvement.
+
+    This is ``torch.optim.lr_scheduler.ReduceLROnPlateau`` line for line: the same
+    arguments, order and defaults, the same rule (including its quirks: in
+    ``"rel"`` mode a negative best value must be beaten by :math:`|b|\tau` *less*),
+    and the same attributes ``best``, ``num_bad_epochs``, ``cooldown_counter``,
+    ``last_epoch``. Differences: optlib optimizers have one rate, so ``min_lr`` is
+    a number (torch also accepts one per parameter group); and ``step`` takes no
+    ``epoch`` (deprecated in torch). Unlike the schedules above, it reacts to the
+    run, so it cannot be plotted in advance; it was popularised by Keras's callback
+    of the same name, and chapter 9's patience (``EarlyStopping``) is the same count.
+
+    With ``optlib.fit``, step it at the end of every epoch with the callback
+    ``optlib.train.callbacks.StepOnMetric``; do not also pass a ``schedule=``
+    (that would overwrite the rate at every step)::
+
+        opt = SGD(lr=0.1, momentum=0.9)
+        plateau = ReduceLROnPlateau(opt, factor=0.5, patience=5)
+        history = fit(model, loss, opt, X, y, epochs=100, X_val=Xv, y_val=yv,
+                      callbacks=[StepOnMetric(plateau, monitor="val_loss")])
+        history.lr              # the rate of every step: a staircase
+
+    Parameters
+    ----------
+    optimizer : ``object``
+        Anything with a writable ``lr`` attribute, e.g. ``optlib.optim.SGD``.
+    mode : str
+        ``"min"`` (a loss) or ``"max"`` (an accuracy).
+    factor : float
+        :math:`\gamma`, the factor applied to the rate, in [0, 1).
+    patience : int
+        Bad epochs tolerated before a reduction, >= 0.
+    threshold : float
+        :math:`\tau \ge 0`, the least improvement that counts.
+    threshold_mode : str
+        ``"rel"`` or ``"abs"`` (see the equation).
+    cooldown : int
+        Epochs after a reduction during which bad epochs are not counted, >= 0.
+    min_lr : float
+        :math:`\eta_{\min} \ge 0`, the floor of the rate.
+    eps : float
+        :math:`\varepsilon \ge 0`: a reduction smaller than this is skipped.
+
+    Attributes
+    ----------
+    best : float
+        The best metric so far (``inf`` in ``"min"`` mode before the first step).
+    num_bad_epochs : int
+        Epochs since the last improvement (held at 0 during a cooldown).
+    cooldown_counter : int
+        Cooldown epochs left.
+    last_epoch : int
+        ``step`` calls so far.
+    last_lr : float
+        The optimizer's rate after the last ``step`` (torch: ``get_last_lr()[0]``).
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):
+        if not hasattr(optimizer, "lr"):
+            raise TypeError(f"optimizer must have an lr attribute, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.mode = checks.one_of("mode", mode, ("min", "max"))
+        self.factor = checks.real("factor", factor, low=0, high=1, high_open=True)
+        self.patience = checks.integer("patience", patience, low=0)
+        self.threshold = checks.real("threshold", threshold, low=0)
+        self.threshold_mode = checks.one_of("threshold_mode", threshold_mode, ("rel", "abs"))
+        self.cooldown = checks.integer("cooldown", cooldown, low=0)
+        self.min_lr = checks.real("min_lr", min_lr, low=0)
+        self.eps = checks.real("eps", eps, low=0)
+        self.last_epoch = 0
+        self.last_lr = float(optimizer.lr)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    @property
+    def in_cooldown(self):
+        """Whether bad epochs are being ignored after a reduction."""
+        return self.cooldown_counter > 0
+
+    def is_better(self, metric, best):
+        """Whether ``metric`` improves on ``best`` by more than the threshold (the rule above)."""
+        if self.mode == "min":
+            return metric < (best * (1 - self.threshold) if self.threshold_mode == "rel"
+                             else best - self.threshold)
+        return metric > (best * (1 + self.threshold) if self.threshold_mode == "rel"
+                         else best + self.threshold)
+
+    def step(self, metric):
+        """Feed one epoch's metric; reduce ``optimizer.lr`` if the plateau has lasted.
+
+        Parameters
+        ----------
+        metric : float
+            The monitored value after this epoch (e.g. the validation loss).
+
+        Returns
+        -------
+        float
+            The optimizer's rate afterwards.
+        """
+        if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+            raise TypeError(f"metric must be a real number (e.g. the validation loss), "
+                            f"got {metric!r} ({type(metric).__name__})")
+        current = float(metric)                  # inf and nan are allowed, as in torch
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0              # bad epochs in a cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            old = float(self.optimizer.lr)
+            new = max(old * self.factor, self.min_lr)
+            if old - new > self.eps:
+                self.optimizer.lr = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self.last_lr = float(self.optimizer.lr)
+        return self.last_lr
+
+    _STATE = ("best", "num_bad_epochs", "cooldown_counter", "last_epoch", "last_lr")
+
+    def state_dict(self):
+        """The scheduler's counters: ``best``, ``num_bad_epochs``, ``cooldown_counter``,
+        ``last_epoch``, ``last_lr`` (the settings are constructor arguments)."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def load_state_dict(self, state):
+        """Restore the counters saved by ``state_dict`` (the optimizer's rate is its own)."""
+        missing = sorted(set(self._STATE) - set(state))
+        if missing:
+            raise ValueError(f"state lacks {missing}")
+        for name in self._STATE:
+            setattr(self, name, state[name])
+
+    def __repr__(self):
+        return (f"ReduceLROnPlateau(mode={self.mode!r}, factor={self.factor}, "
+                f"patience={self.patience}, threshold={self.threshold}, "
+                f"threshold_mode={self.threshold_mode!r}, cooldown={self.cooldown}, "
+                f"min_lr={self.min_lr}, eps={self.eps}, best={self.best}, "
+                f"num_bad_epochs={self.num_bad_epochs}, last_lr={self.last_lr})")
 
 
 # --------------------------------------------------------------------------- shapes by name

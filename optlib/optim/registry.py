@@ -10,7 +10,9 @@ setting changed (``SGD(momentum=0.9)`` is "Momentum", ``Adam(amsgrad=True)`` is
 * its colour, the same in every figure of the book;
 * a line style and a marker, so that curves can be told apart without colour.
 
-The twelve optimizers are :data:`NAMES`, in the book's order; "GD" (full-batch gradient
+The twelve optimizers of chapters 1-6 are :data:`NAMES`, in the book's order; chapter
+11's four after Adam ("Adafactor", "Muon", "Lion", "Schedule-free AdamW") are
+:data:`AFTER_ADAM`, entries of :data:`OPTIMIZERS` too; "GD" (full-batch gradient
 descent) is another name for "SGD" (:data:`ALIASES`). Use::
 
     from optlib.optim import registry
@@ -31,16 +33,20 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from optlib.optim.adadelta import Adadelta
+from optlib.optim.adafactor import Adafactor
 from optlib.optim.adagrad import Adagrad
 from optlib.optim.adam import Adam
 from optlib.optim.adamax import Adamax
 from optlib.optim.adamw import AdamW
+from optlib.optim.lion import Lion
+from optlib.optim.muon import Muon
 from optlib.optim.nadam import NAdam
 from optlib.optim.radam import RAdam
 from optlib.optim.rmsprop import RMSprop
+from optlib.optim.schedule_free import AdamWScheduleFree
 from optlib.optim.sgd import SGD
 
-__all__ = ["Entry", "OPTIMIZERS", "NAMES", "ALIASES", "get", "lookup", "make", "default_lr",
+__all__ = ["Entry", "OPTIMIZERS", "NAMES", "AFTER_ADAM", "ALIASES", "get", "lookup", "make", "default_lr",
            "register", "display_name"]
 
 
@@ -117,6 +123,20 @@ OPTIMIZERS: dict[str, Entry] = dict([
 
 #: The twelve optimizers of the book, in its order.
 NAMES: tuple[str, ...] = tuple(OPTIMIZERS)
+
+# Chapter 11's methods after Adam: not in NAMES (chapter 6's race and the figures' colour
+# cycle are the twelve). Colours: Tol's olive, ColorBrewer BrBG's dark teal, IBM's
+# magenta and blue; every pair of the sixteen colours still differs by a CIELAB
+# distance >= 26, and each is >= 25 from the non-optimizer palette of optlib.viz.plot.
+OPTIMIZERS.update([
+    _entry("Adafactor", Adafactor, {}, "#999933", "-", "p"),                     # Tol olive
+    _entry("Muon", Muon, {}, "#01665E", "--", "H"),                              # BrBG dark teal
+    _entry("Lion", Lion, {}, "#DC267F", "-.", "8"),                              # IBM magenta
+    _entry("Schedule-free AdamW", AdamWScheduleFree, {}, "#648FFF", ":", "x"),   # IBM blue
+])
+
+#: Chapter 11's four optimizers after Adam, in its order (entries of :data:`OPTIMIZERS`).
+AFTER_ADAM: tuple[str, ...] = ("Adafactor", "Muon", "Lion", "Schedule-free AdamW")
 
 #: Other names of the same entries; "GD" is SGD on the whole data set.
 ALIASES: dict[str, str] = {"GD": "SGD"}
@@ -222,8 +242,8 @@ def display_name(optimizer):
 
     ``SGD`` with ``momentum > 0`` is "Momentum" (or "Nesterov" with
     ``nesterov=True``); ``Adam`` or ``AdamW`` with ``amsgrad=True`` is "AMSGrad"; other
-    classes map their PyTorch names to the book's spelling ("Adagrad" -> "AdaGrad").
-    Any other object gets its class name.
+    classes map their PyTorch names to the book's spelling ("Adagrad" -> "AdaGrad",
+    "AdamWScheduleFree" -> "Schedule-free AdamW"). Any other object gets its class name.
 
     Parameters
     ----------
@@ -256,5 +276,8 @@ def display_name(optimizer):
         return "AMSGrad"
     for known in NAMES:
         if known.casefold() == cls.casefold():
+            return known
+    for known in AFTER_ADAM:                    # "AdamWScheduleFree" -> "Schedule-free AdamW"
+        if OPTIMIZERS[known].cls.__name__.casefold() == cls.casefold():
             return known
     return cls

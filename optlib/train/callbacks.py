@@ -1,4 +1,5 @@
-r"""Callbacks for ``optlib.fit``: early stopping, extra evaluations, dead ReLUs.
+r"""Callbacks for ``optlib.fit``: early stopping, extra evaluations, dead ReLUs,
+a scheduler stepped on a metric (``StepOnMetric``, for ``ReduceLROnPlateau``).
 
 A callback is any object with any of the optional methods
 ``on_step(step, loss, history, model)`` (after every update),
@@ -36,7 +37,8 @@ from optlib import checks
 from optlib.nn import ReLU, Sequential
 from optlib.train.loop import evaluate
 
-__all__ = ["EarlyStopping", "stopping_point", "Evaluate", "dead_relu_fraction", "DeadReLUs"]
+__all__ = ["EarlyStopping", "stopping_point", "Evaluate", "dead_relu_fraction", "DeadReLUs",
+           "StepOnMetric"]
 
 _MONITORS = ("val_loss", "val_acc", "train_loss", "train_acc")
 
@@ -259,3 +261,45 @@ class DeadReLUs:
         """Record the fractions; never stops training."""
         self.fractions.append(dead_relu_fraction(model, self.X))
         return False
+
+
+class StepOnMetric:
+    """A ``fit`` callback: ``scheduler.step(metric)`` after every epoch, e.g. for ``ReduceLROnPlateau``.
+
+    After each epoch's record it reads the last value of the ``monitor`` column of
+    ``History`` and passes it to ``scheduler.step``, as a torch training loop calls
+    ``scheduler.step(val_loss)`` at the end of an epoch. The new rate applies from the
+    next epoch's first step (``History.lr`` shows it).
+
+    Parameters
+    ----------
+    scheduler : ``object``
+        Anything with ``step(metric)``, e.g.
+        ``optlib.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=5)``.
+    monitor : str
+        ``"val_loss"`` (default), ``"val_acc"``, ``"train_loss"`` or ``"train_acc"``;
+        the scheduler's ``mode`` must match (``"max"`` for an accuracy).
+
+    Examples
+    --------
+    ``fit(model, loss, opt, X, y, epochs=100, X_val=Xv, y_val=yv,
+    callbacks=[StepOnMetric(ReduceLROnPlateau(opt, factor=0.5, patience=5))])``
+    """
+
+    def __init__(self, scheduler, monitor="val_loss"):
+        if not callable(getattr(scheduler, "step", None)):
+            raise TypeError(f"scheduler must have a step(metric) method, got {type(scheduler).__name__}")
+        self.scheduler = scheduler
+        self.monitor = checks.one_of("monitor", monitor, _MONITORS)
+
+    def on_epoch_end(self, epoch, history, model):
+        """Step the scheduler with the monitored value; never stops training."""
+        value = float(getattr(history, self.monitor)[-1])
+        if math.isnan(value) and self.monitor.startswith("val"):
+            raise ValueError(f"StepOnMetric monitors {self.monitor!r} but the history has no "
+                             "validation data: pass X_val and y_val to fit")
+        self.scheduler.step(value)
+        return False
+
+    def __repr__(self):
+        return f"StepOnMetric({self.scheduler!r}, monitor={self.monitor!r})"
