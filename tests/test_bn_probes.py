@@ -1,17 +1,20 @@
 """Specification of optlib.lab.ch08_batch_norm: the chapter's networks, recording layer inputs,
-probing the loss along the gradient."""
+probing the loss along the gradient, internal covariate shift, probes during fit, per-layer rates."""
 
 import numpy as np
 import pytest
 
 from optlib.lab.ch08_batch_norm import (
     InputRecorder,
+    LayerRates,
     NoisyShift,
+    ProbeEvery,
     batch_dependence,
     batchnorm_layers,
     bn_mlp,
     evaluate_train_mode,
     frozen_running_stats,
+    internal_covariate_shift,
     layer_output_std,
     loss_along_gradient,
     scaled_he,
@@ -264,3 +267,111 @@ def test_batch_sizes_below_two_are_refused(data):
         evaluate_train_mode(MLP([4, 2]), softmax_cross_entropy, X, y, batch_size=1)
     with pytest.raises(ValueError, match="batch_size"):
         batch_dependence(MLP([4, 2]), X, 0, batch_size=1)
+
+
+# --------------------------------------------------- internal_covariate_shift
+
+
+def _two_linear_layers(seed=0):
+    return Sequential(Linear(3, 4, bias=False, dtype=np.float64, seed=seed),
+                      Linear(4, 2, bias=False, dtype=np.float64, seed=seed + 1))
+
+
+def test_internal_covariate_shift_compares_a_layers_gradient_before_and_after_the_earlier_layers_step():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
+    model = _two_linear_layers()
+    result = internal_covariate_shift(model, mse, X, Y, lr=0.1)
+    # by hand: G = the second layer's gradient; G' = the same after W1 <- W1 - 0.1 ∇W1
+    _, d = mse(model(X), Y)
+    model.backward(d)
+    G, G1 = model[1].weight_grad.copy(), model[0].weight_grad.copy()
+    moved = _two_linear_layers()
+    moved[0].weight[:] -= 0.1 * G1
+    _, d = mse(moved(X), Y)
+    moved.backward(d)
+    G_after = moved[1].weight_grad
+    assert list(result["layers"]) == [1]
+    assert result["l2"][0] == pytest.approx(np.linalg.norm(G - G_after), rel=1e-10)
+    assert result["relative"][0] == pytest.approx(np.linalg.norm(G - G_after) / np.linalg.norm(G), rel=1e-10)
+    assert result["cosine"][0] == pytest.approx(np.sum(G * G_after) / (np.linalg.norm(G) * np.linalg.norm(G_after)), rel=1e-10)
+
+
+def test_internal_covariate_shift_steps_every_earlier_parameter_and_no_later_one(data):
+    # Santurkar et al.'s Definition 2.1 for the last Linear of Linear-BN-ReLU-Linear-BN-ReLU-Linear:
+    # every parameter before it (both Linears and both BNs) takes its SGD step; its own bias does not
+    X, y = data
+    lr = 0.5
+    model = bn_mlp([4, 6, 6, 3], seed=0, dtype=np.float64)
+    result = internal_covariate_shift(model, softmax_cross_entropy, X, y, lr=lr, layers=[6])
+    _, d = softmax_cross_entropy(model(X), y)
+    model.backward(d)
+    grads = {k: g.copy() for k, g in model.gradients().items()}
+    moved = bn_mlp([4, 6, 6, 3], seed=0, dtype=np.float64)
+    for k, p in moved.parameters().items():
+        if not k.startswith("6."):
+            p -= lr * grads[k]
+    _, d = softmax_cross_entropy(moved(X), y)
+    moved.backward(d)
+    G, G_after = grads["6.weight"], moved.gradients()["6.weight"]
+    assert result["l2"][0] == pytest.approx(np.linalg.norm(G - G_after), rel=1e-9)
+    assert result["l2"][0] > 1e-3 * np.linalg.norm(G)            # the earlier steps do matter
+
+
+def test_internal_covariate_shift_vanishes_with_the_step(data):
+    X, y = data
+    model = bn_mlp([4, 6, 6, 3], seed=0, dtype=np.float64)
+    small = internal_covariate_shift(model, softmax_cross_entropy, X, y, lr=1e-8)
+    assert np.all(small["relative"] < 1e-5) and np.allclose(small["cosine"], 1)
+
+
+def test_internal_covariate_shift_restores_parameters_gradients_and_running_stats(data):
+    X, y = data
+    model = bn_mlp([4, 6, 6, 3], seed=0)
+    params = {k: p.copy() for k, p in model.parameters().items()}
+    bn = batchnorm_layers(model)[0]
+    mean, tracked = bn.running_mean.copy(), bn.num_batches_tracked
+    internal_covariate_shift(model, softmax_cross_entropy, X, y, lr=1.0)
+    for k, p in model.parameters().items():
+        np.testing.assert_array_equal(p, params[k])
+    np.testing.assert_array_equal(bn.running_mean, mean)
+    assert bn.num_batches_tracked == tracked
+
+
+def test_internal_covariate_shift_measures_only_linear_layers(data):
+    X, y = data
+    with pytest.raises(ValueError, match="layers"):
+        internal_covariate_shift(bn_mlp([4, 6, 3]), softmax_cross_entropy, X, y, lr=0.1, layers=[1])
+
+
+# ------------------------------------------------------- ProbeEvery, LayerRates
+
+
+def test_probe_every_runs_the_probe_after_every_kth_update(data):
+    X, y = data
+    probe = ProbeEvery(3, lambda step, model: step * 10)
+    fit(MLP([4, 3], seed=0), softmax_cross_entropy, SGD(lr=0.1), X, y, epochs=1, batch_size=6,
+        callbacks=[probe])                                     # 10 updates
+    assert probe.steps == [3, 6, 9] and probe.values == [30, 60, 90]
+
+
+def test_layer_rates_scales_the_rate_of_the_listed_parameters_only(data):
+    X, y = data
+    model = MLP([4, 5, 3], seed=0)
+    params, grads = model.parameters(), model.gradients()
+    _, d = softmax_cross_entropy(model(X), y)
+    model.backward(d)
+    before = {k: p.copy() for k, p in params.items()}
+    LayerRates(0.1, {"0.weight": 10.0}).step(params, grads)
+    for k, p in params.items():
+        factor = 10.0 if k == "0.weight" else 1.0
+        np.testing.assert_allclose(p, before[k] - factor * 0.1 * grads[k], rtol=1e-6)
+
+
+def test_layer_rates_with_no_factors_is_sgd(data):
+    X, y = data
+    a, b = MLP([4, 5, 3], seed=0), MLP([4, 5, 3], seed=0)
+    fit(a, softmax_cross_entropy, LayerRates(0.1, {}), X, y, epochs=2, batch_size=10)
+    fit(b, softmax_cross_entropy, SGD(lr=0.1), X, y, epochs=2, batch_size=10)
+    for k, p in a.parameters().items():
+        np.testing.assert_array_equal(p, b.parameters()[k])

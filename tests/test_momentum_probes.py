@@ -60,3 +60,34 @@ def test_bad_arguments_are_refused_with_their_names(kwargs, match, data):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         buffer_noise(model(), losses.softmax_cross_entropy, X, Y, **args)
+
+
+# ------------------------------------------------------------------ stationary_variance
+def test_stationary_variance_of_plain_sgd_is_eta_sigma2_over_lambda_2_minus_eta_lambda():
+    from optlib.lab.ch02_momentum import stationary_variance
+    assert np.isclose(stationary_variance(0.1, 0.0, eigenvalue=2.0, noise_variance=3.0),
+                      0.1 * 3.0 / (2.0 * (2 - 0.2)))
+
+
+def test_stationary_variance_matches_a_long_noisy_run_of_heavy_ball():
+    from optlib.lab.ch02_momentum import stationary_variance
+    from optlib.optim import SGD
+    rng = np.random.default_rng(0)
+    theta, opt, total = np.zeros(500), SGD(lr=0.05, momentum=0.8), 0.0
+    for t in range(4000):
+        opt.step([theta], [theta + rng.standard_normal(500)])
+        if t >= 1000:
+            total += theta @ theta
+    assert abs(total / (500 * 3000) / stationary_variance(0.05, 0.8) - 1) < 0.03
+
+
+def test_stationary_variance_at_equal_terminal_step_hardly_depends_on_momentum():
+    from optlib.lab.ch02_momentum import stationary_variance
+    v = [stationary_variance(0.1 * (1 - b), b) for b in (0.0, 0.9, 0.99)]
+    assert max(v) / min(v) < 1.06
+
+
+def test_stationary_variance_refuses_an_unstable_setting():
+    from optlib.lab.ch02_momentum import stationary_variance
+    with pytest.raises(ValueError, match="lr \\* eigenvalue"):
+        stationary_variance(3.9, 0.9)

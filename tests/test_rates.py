@@ -118,6 +118,13 @@ def test_recorder_can_record_the_size_of_each_step():
     assert np.allclose(recorder.sizes, recorder.rates * np.abs(np.array(GRADS)))
 
 
+def test_recorder_can_record_the_gradients_rms():
+    recorder = RateRecorder(Adagrad(lr=0.1), reduce=np.median, grad_rms=True)
+    for g in GRADS:
+        recorder.step([np.zeros(3)], [g])
+    assert np.allclose(recorder.grad_rms, [np.sqrt(np.mean(g**2)) for g in GRADS])
+
+
 def test_recorder_works_inside_fit():
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(64, 4)).astype(np.float32), rng.normal(size=64).astype(np.float32)

@@ -537,3 +537,86 @@ def test_chapter_page_shows_no_raw_dollar_math(path, page_of):
     page.evaluate("MathJax.startup.promise", timeout=30)
     raw = page.evaluate(RAW_DOLLARS)
     assert raw == [], f"TeX shown as raw text (generated Markdown?): {raw}"
+
+
+# --- explorers without a kernel (optlib.viz.static_explorer) ---------------------------------
+# Every explorer shows its static form: its sliders, precomputed frames and a little script.
+# Each control is moved to each of its positions: the frame shown must be the one computed
+# for that setting (its key is the value indices; with the "star" design the other sliders
+# return to their defaults), and it must differ from the default frame.
+
+STATIC_EXPLORERS = """(async () => {
+  const report = [];
+  for (const root of document.querySelectorAll('div.optlib-static-explorer')) {
+    const data = JSON.parse(root.querySelector('script.ose-data').textContent);
+    const img = root.querySelector('img.ose-frame');
+    const inputs = [...root.querySelectorAll('[data-control]')];
+    const first = img.getAttribute('src');
+    const defaults = inputs.map(i => i.dataset.default);
+    try { await img.decode(); } catch (e) {}
+    const seen = {controls: inputs.length, checked: 0, problems: [], natural: img.naturalWidth,
+                  width: img.getBoundingClientRect().width};
+    inputs.forEach((input, k) => {
+      const count = input.tagName === 'SELECT' ? input.options.length : +input.max + 1;
+      for (let v = 0; v < count; v++) {
+        input.value = String(v);
+        input.dispatchEvent(new Event('input', {bubbles: true}));
+        const key = (data.design === 'star' ? defaults.map((d, j) => j === k ? String(v) : d)
+                                            : inputs.map(i => i.value)).join(',');
+        const frame = data.frames[key];
+        const want = frame === null ? first : frame;
+        const name = input.dataset.control;
+        if (!(key in data.frames)) seen.problems.push(`${name}=${v}: no frame ${key}`);
+        else if (root.dataset.key !== key || img.dataset.key !== key)
+          seen.problems.push(`${name}=${v}: shows frame ${img.dataset.key}, not ${key}`);
+        else if (typeof want === 'string' && img.getAttribute('src') !== want)
+          seen.problems.push(`${name}=${v}: the image is not frame ${key}`);
+        else if (typeof want === 'string' && String(v) !== defaults[k] && want === first)
+          seen.problems.push(`${name}=${v}: the image did not change`);
+        else seen.checked++;
+      }
+      input.value = defaults[k];
+      input.dispatchEvent(new Event('input', {bubbles: true}));
+    });
+    report.push(seen);
+  }
+  return report;
+})()"""
+
+
+def expected_static_explorers(nb):
+    from optlib.viz.static_explorer import is_static_explorer
+    return sum(1 for cell in nb["cells"] if cell["cell_type"] == "code"
+               and not _tags(cell) & SLIDES_REMOVE_CELL
+               for output in cell.get("outputs", []) if is_static_explorer(output))
+
+
+def _check_static_explorers(page, wanted):
+    report = page.evaluate(STATIC_EXPLORERS, timeout=30)
+    assert len(report) == wanted, report
+    for explorer in report:
+        assert explorer["problems"] == [], explorer["problems"]
+        assert explorer["controls"] > 0 and explorer["checked"] >= explorer["controls"], explorer
+        assert explorer["natural"] > 0, "the explorer shows no frame"
+    assert page.exceptions() == [], "an explorer's script threw"
+    return report
+
+
+@chapter
+def test_chapter_page_explorers_follow_their_sliders_without_a_kernel(path, page_of):
+    _built_page(path)
+    wanted = expected_static_explorers(_executed(path))
+    page = page_of(f"chapters/{path.stem}.html")
+    for explorer in _check_static_explorers(page, wanted):
+        assert explorer["width"] > 0, "the explorer's frame is not shown"
+    if wanted and _scroll_to(page, "div.optlib-static-explorer"):
+        page.screenshot(SHOTS / f"{path.stem}-explorer.png")
+
+
+@chapter
+def test_chapter_deck_explorers_follow_their_sliders_without_a_kernel(path, page_of):
+    _built_deck(path)
+    wanted = expected_static_explorers(_executed(path))
+    page = page_of(f"slides/{path.stem}.slides.html")
+    page.wait_for("window.Reveal && Reveal.isReady()", timeout=20)
+    _check_static_explorers(page, wanted)

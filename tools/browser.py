@@ -54,6 +54,10 @@ class Browser:
         def wire_fds():                             # runs in the child, before exec
             os.dup2(to_child_r, 3)
             os.dup2(from_child_w, 4)
+            # dup2 onto the same number (the pipe already was fd 3 or 4) is a no-op that
+            # keeps close-on-exec: make both inheritable explicitly.
+            os.set_inheritable(3, True)
+            os.set_inheritable(4, True)
 
         args = [executable, *FLAGS, f"--user-data-dir={self._profile}", "--remote-debugging-pipe"]
         if offline:

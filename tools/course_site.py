@@ -9,9 +9,13 @@ is a notebook under ``chapters/``; nothing here names one, so a new chapter gets
 - The directive ``course-materials`` (on the landing page) lists every chapter with its
   page, its deck and its notebook, and links the archive of all the chapter notebooks.
 - Identical script tags are written once (see ``_drop_duplicate_scripts``).
-- No ipywidgets state or widget JavaScript on the pages (see ``_drop_widget_state``): every
-  explorer's output is removed on the site, so the state (with its pictures) and the
-  widget manager loaded from a CDN would only add weight.
+- No ipywidgets state or widget JavaScript on the pages (see ``_drop_widget_state``): a live
+  explorer cannot run without a kernel, so the state (with its pictures) and the widget
+  manager loaded from a CDN would only add weight. Instead every explorer shows its static
+  form (``optlib.viz.static_explorer``): this extension sets ``OPTLIB_STATIC_EXPLORERS`` for
+  the kernels that execute the chapters, so an explorer's display also holds the figure
+  function precomputed over slider settings, and ``_show_static_explorers`` lets that
+  output through its cell's ``remove-output`` tag in place of the widget view.
 - MathJax is served from the site itself (``_static/mathjax/``, copied from the vendored
   ``tools/vendor/mathjax``), not from a CDN, so equations render offline.
 - Every sidebar toggle works (``SIDEBAR_TOGGLES``): pydata-sphinx-theme 0.17 and
@@ -28,7 +32,9 @@ is a notebook under ``chapters/``; nothing here names one, so a new chapter gets
   stored, without outputs, and a README on how to run them); every page's download menu
   offers it next to the page's own ``.ipynb``.
 """
+import functools
 import json
+import os
 import posixpath
 import re
 import shutil
@@ -397,7 +403,36 @@ def _drop_widget_state(app, pagename, templatename, context, doctree):
         del js_files[key]
 
 
+def _show_static_explorers():
+    """Render a cell whose output holds a static explorer as if it had no ``remove-output``.
+
+    myst-nb turns cells into tokens before it executes the notebook and reads the tags from
+    the tokens, so the executed outputs are looked at when the cell is rendered.
+    """
+    from myst_nb.core.render import MditRenderMixin
+
+    from optlib.viz import static_explorer
+
+    render = MditRenderMixin.render_nb_cell_code
+    if getattr(render, "shows_static_explorers", False):
+        return
+
+    @functools.wraps(render)
+    def render_nb_cell_code(self, token):
+        _, outputs = self._get_nb_code_cell_outputs(token)
+        cell = {"cell_type": "code", "metadata": token.meta["metadata"], "outputs": outputs}
+        if static_explorer.show_static_explorers({"cells": [cell]}):
+            token.meta["metadata"] = cell["metadata"]
+        return render(self, token)
+
+    render_nb_cell_code.shows_static_explorers = True
+    MditRenderMixin.render_nb_cell_code = render_nb_cell_code
+
+
 def setup(app):
+    # The kernels that execute the chapters inherit it: explorers add their static form.
+    os.environ["OPTLIB_STATIC_EXPLORERS"] = "1"
+    _show_static_explorers()
     app.add_node(materials_list)
     app.add_directive("course-materials", CourseMaterials)
     app.connect("doctree-resolved", _fill_materials)

@@ -13,6 +13,8 @@ Each notebook becomes ``OUTDIR/<name>.slides.html`` through ``jupyter nbconvert 
 - cells the page removes stay off the slides too: ``remove-cell``/``hide-cell`` drop the
   cell, ``remove-input``/``hide-input`` keep only its output, ``remove-output``/``hide-output``
   only its input;
+- an explorer shows its static form (``optlib.viz.static_explorer``: the kernel runs with
+  ``OPTLIB_STATIC_EXPLORERS`` set) on a sub-slide of its own, without its code;
 - MyST syntax that plain Markdown does not know (roles such as {cite}, directive fences
   such as prf:algorithm or note, ``(label)=`` targets) reads as plain Markdown;
 - reveal.js comes from the copy in ``tools/vendor/reveal.js`` (copied to
@@ -26,6 +28,7 @@ is converted from that copy instead of being run a second time.
 """
 import argparse
 import html
+import os
 import posixpath
 import re
 import shutil
@@ -348,6 +351,8 @@ def load_executed(path, executed_dir=None):
     from nbconvert.preprocessors import ExecutePreprocessor
     nb = nbformat.read(path, as_version=4)
     print(f"  executing {path.name} ...", flush=True)
+    # The kernel inherits it: explorers add their static form (optlib.viz.static_explorer).
+    os.environ["OPTLIB_STATIC_EXPLORERS"] = "1"
     ExecutePreprocessor(timeout=EXECUTION_TIMEOUT, kernel_name="python3").preprocess(
         nb, {"metadata": {"path": str(path.parent)}})
     return nb
@@ -358,7 +363,11 @@ def write_deck(nb, name, outdir, exporter, chapter=None):
 
     ``chapter`` is the chapter's number in the book: equations are numbered "chapter.k".
     """
+    from optlib.viz.static_explorer import show_static_explorers
+
     nb.metadata["title"] = notebook_title(nb, name)
+    # An explorer's static form replaces its widget, on a slide of its own.
+    show_static_explorers(nb, slides=True)
     body, _ = exporter.from_notebook_node(
         nb, resources={"metadata": {"name": name, "chapter": chapter}})
     target = Path(outdir) / f"{name}.slides.html"

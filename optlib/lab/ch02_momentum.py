@@ -17,7 +17,8 @@ Three sections:
   gradient at a point other than the parameters: the reason frameworks, whose
   ``step`` only sees the gradient at the parameters, use the change of variables.
 * **momentum's noise**: ``buffer_noise`` measures what momentum does to the noise of
-  mini-batch gradients, on a network.
+  mini-batch gradients, on a network; ``stationary_variance`` gives the noise it leaves
+  in the parameters on a noisy quadratic.
 * **quadratic theory**: what theory predicts for gradient descent and momentum on a
   quadratic (``gd_rate``, ``heavy_ball_rate``, ``nesterov_rate``, their optimal
   settings, ``critical_momentum``, ``predicted_steps``) and how to measure it on a run
@@ -41,6 +42,7 @@ __all__ = [
     'heavy_ball',
     'nesterov_lookahead',
     'buffer_noise',
+    'stationary_variance',
     'condition_number',
     'gd_rate',
     'gd_optimal',
@@ -249,6 +251,54 @@ def buffer_noise(model, loss_fn, X, y, momenta, batch_size=64, draws=1000, seed=
                 errors.append(d @ d)
         noise.append(np.mean(errors) / signal)
     return np.array(noise)
+
+
+def stationary_variance(lr, momentum, eigenvalue=1.0, noise_variance=1.0):
+    r"""The stationary variance of heavy ball's parameters on a quadratic with noisy gradients.
+
+    Along an eigenvector with curvature :math:`\lambda`, with gradients
+    :math:`g_t = \lambda e_{t-1} + \xi_t` whose noise :math:`\xi_t` is independent from step
+    to step with variance :math:`\sigma^2`, heavy ball (``optlib.SGD(lr=η, momentum=β)``)
+    is the recurrence :math:`e_t = (1+\beta-\eta\lambda)e_{t-1} - \beta e_{t-2} - \eta\xi_t`.
+    Solving for its stationary second moments gives
+
+    .. math::
+
+        \operatorname{Var}(e) = \frac{\eta\,\sigma^2\,(1+\beta)}
+        {\lambda\,(1-\beta)\,\big(2(1+\beta) - \eta\lambda\big)}
+        = \frac{\alpha\,\sigma^2}{\lambda\,\big(2 - \eta\lambda/(1+\beta)\big)},
+        \qquad \alpha = \frac{\eta}{1-\beta},
+
+    which for :math:`\beta = 0` is plain SGD's :math:`\eta\sigma^2/(\lambda(2-\eta\lambda))`.
+    At an equal terminal step size :math:`\alpha` the variance therefore depends on
+    :math:`\beta` only through the small term :math:`\eta\lambda/(1+\beta)`: momentum does
+    not make the parameters less noisy than SGD with the same :math:`\alpha` (Kidambi,
+    Netrapalli, Jain & Kakade, "On the insufficiency of existing momentum schemes for
+    stochastic optimization", ICLR 2018).
+
+    Parameters
+    ----------
+    lr : float or ``array_like``
+        :math:`\eta`, with :math:`0 < \eta\lambda < 2(1+\beta)` (the stable range).
+    momentum : float or ``array_like``
+        :math:`\beta \in [0, 1)`.
+    eigenvalue : float
+        :math:`\lambda > 0`.
+    noise_variance : float
+        :math:`\sigma^2 \ge 0`.
+
+    Returns
+    -------
+    float or ``ndarray``
+    """
+    eta, beta = np.broadcast_arrays(_lr(lr), _momentum(momentum))
+    lam = checks.real("eigenvalue", eigenvalue, low=0, low_open=True)
+    sigma2 = checks.real("noise_variance", noise_variance, low=0)
+    x = eta * lam
+    if not np.all((x > 0) & (x < 2 * (1 + beta))):
+        raise ValueError("lr * eigenvalue must be in (0, 2(1 + momentum)), where heavy ball is "
+                         f"stable, got {x!r}")
+    return _scalar(eta * sigma2 * (1 + beta) / (lam * (1 - beta) * (2 * (1 + beta) - x)))
 
 
 # ====================================================================== quadratic theory

@@ -219,6 +219,10 @@ class RateRecorder(OptimizerWrapper):
     step_sizes : bool
         Also record the (reduced) size of the step itself,
         :math:`|\theta_t - \theta_{t-1}|`, in ``sizes``.
+    grad_rms : bool
+        Also record the root mean square of the gradient of the recorded array,
+        :math:`\sqrt{\operatorname{mean}_i g_{t,i}^2}`, in ``grad_rms`` (one number
+        per recorded step, whatever ``reduce`` is).
 
     Attributes
     ----------
@@ -231,9 +235,11 @@ class RateRecorder(OptimizerWrapper):
     sizes : ``ndarray``
         With ``step_sizes=True``: one row per recorded step, the (reduced)
         :math:`|\theta_t - \theta_{t-1}|`.
+    grad_rms : ``ndarray``
+        With ``grad_rms=True``: the gradient's RMS at each recorded step.
     """
 
-    def __init__(self, optimizer, key=0, reduce=None, every=1, step_sizes=False):
+    def __init__(self, optimizer, key=0, reduce=None, every=1, step_sizes=False, grad_rms=False):
         if not isinstance(optimizer, ADAPTIVE):
             raise TypeError("optimizer must be an optlib Adagrad, RMSprop, Adadelta or Adam, "
                             f"got {type(optimizer).__name__}")
@@ -243,13 +249,17 @@ class RateRecorder(OptimizerWrapper):
         self.key, self.reduce = key, reduce
         self.every = checks.integer("every", every, low=1)
         self.step_sizes = bool(step_sizes)
-        self._steps, self._rates, self._sizes, self._t = [], [], [], 0
+        self.record_grad_rms = bool(grad_rms)
+        self._steps, self._rates, self._sizes, self._grad_rms, self._t = [], [], [], [], 0
 
     def step(self, params, grads):
         """One step of the wrapped optimizer, then record its effective rate."""
         recording = (self._t + 1) % self.every == 0
         if recording and self.step_sizes:
             before = np.array(params[self.key], copy=True)
+        if recording and self.record_grad_rms:            # before the optimizer sees it
+            g = np.asarray(grads[self.key], dtype=np.float64)
+            self._grad_rms.append(math.sqrt(np.mean(g * g)))
         super().step(params, grads)
         self._t += 1
         if recording:
@@ -271,6 +281,10 @@ class RateRecorder(OptimizerWrapper):
     @property
     def sizes(self):
         return np.array(self._sizes)
+
+    @property
+    def grad_rms(self):
+        return np.array(self._grad_rms)
 
 
 def run_with_rates(optimizer, surface, start=None, steps=100):

@@ -23,7 +23,8 @@ Sections:
 * **sweeps**: ``best_index`` (the rule that picks a rate), ``Sweep``, ``sweep``, ``tune``;
 * **races on surfaces**: ``surface_objective`` (a sweep's objective), ``race`` (every
   optimizer at its rate, with ``optlib.surfaces.run``), ``first_to``, ``group_winners``;
-* **training**: ``train`` and ``training_objective``, the race on a network;
+* **training**: ``train`` and ``training_objective``, the race on a network, and
+  ``paired_wins``, seed-by-seed comparisons;
 * **figures**: ``race_figure``, ``sweep_figure``, ``grouped_curves``, ``html_table``.
 
 Use::
@@ -67,6 +68,7 @@ __all__ = [
     'race',
     'first_to',
     'group_winners',
+    'paired_wins',
     'train',
     'training_objective',
     'race_figure',
@@ -250,6 +252,32 @@ class Sweep:
         if good.size == 0:
             return math.nan
         return float(np.log10(good.max() / good.min()))
+
+    def longest_run(self, target):
+        r"""The longest unbroken run of grid rates that reach ``target``.
+
+        :meth:`width` spans from the smallest to the largest good rate and ignores
+        failures in between; this counts only neighbouring rates of the grid that
+        all end with a final loss :math:`\le` ``target``, so a rate that fails inside
+        the band breaks it. Of two runs of equal length, the one at smaller rates.
+
+        Returns
+        -------
+        ``ndarray``
+            The rates of that run, ascending (empty when no rate reaches ``target``);
+            ``len`` is the number of grid points, and
+            :math:`\log_{10}(\eta_{\max}/\eta_{\min})` its span in decades.
+        """
+        good = self.within(target)
+        best_start, best_len, start = 0, 0, None
+        for i, ok in enumerate(np.append(good, False)):
+            if ok and start is None:
+                start = i
+            elif not ok and start is not None:
+                if i - start > best_len:
+                    best_start, best_len = start, i - start
+                start = None
+        return self.lrs[best_start:best_start + best_len].copy()
 
 
 def _first_hit(curve, tol):
@@ -640,6 +668,37 @@ def grouped_curves(curves, x, groups=None, ylabel="loss", log=True, axes=None, b
         ax.legend(fontsize=8)
     axes[0].set_ylabel(ylabel)
     return axes[0].figure
+
+
+def paired_wins(values, lower_is_better=True):
+    r"""Seed-by-seed comparison of every pair of optimizers.
+
+    Seed :math:`k` gives every optimizer the same initial weights and the same order
+    of mini-batches, so the runs are paired: optimizer :math:`a` beats :math:`b` on
+    seed :math:`k` when its value is better on that seed.
+
+    Parameters
+    ----------
+    values : dict
+        Name → 1-D ``array_like`` of one final value per seed, the same seeds in the
+        same order for every name.
+    lower_is_better : bool
+        ``True`` for a loss, ``False`` for an accuracy.
+
+    Returns
+    -------
+    dict
+        ``(a, b)`` → the number of seeds on which ``a`` is strictly better than ``b``,
+        for every ordered pair of different names.
+    """
+    arrays = {n: np.asarray(v, dtype=float).reshape(-1) for n, v in values.items()}
+    sizes = {a.size for a in arrays.values()}
+    if len(sizes) > 1:
+        raise ValueError(f"values must hold the same number of seeds for every name, "
+                         f"got sizes {sorted(sizes)}")
+    sign = 1.0 if lower_is_better else -1.0
+    return {(a, b): int(np.sum(sign * arrays[a] < sign * arrays[b]))
+            for a in arrays for b in arrays if a != b}
 
 
 def html_table(header, rows, caption=None):

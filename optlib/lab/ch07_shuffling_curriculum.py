@@ -30,6 +30,7 @@ import numbers
 import numpy as np
 from matplotlib.figure import Figure
 
+from optlib import checks
 from optlib.nn import MLP
 from optlib.nn.losses import softmax_cross_entropy
 from optlib.optim import SGD
@@ -100,9 +101,11 @@ def pacing(kind="linear", start=0.2, until=0.8, steps=4):
         c_\text{exponential} = c_0^{\,1 - r},
 
     so every :math:`c` starts at :math:`c_0` and admits everything from :math:`p = u` on.
-    ``"step"`` is the "baby steps" schedule of Bengio et al. (2009) with :math:`K`
-    = ``steps`` increments; ``"root"`` admits fast early (Platanios et al., 2019);
-    ``"exponential"`` doubles slowly at first (Hacohen and Weinshall, 2019).
+    ``"step"`` admits the data in :math:`K` = ``steps`` equal jumps (Bengio et al.,
+    2009, switched once from easy shapes to all of them; Hacohen and Weinshall, 2019,
+    use staircases); ``"root"`` admits fast early (Platanios et al., 2019);
+    ``"exponential"`` grows by a constant factor, slowly at first (a smooth version of
+    Hacohen and Weinshall's exponential staircase).
 
     Parameters
     ----------
@@ -507,10 +510,10 @@ def curriculum_blocks(order, pace, epochs, n, batch_size=32, blocks_per_epoch=4,
     blocks : list of ``ndarray``
     fractions : list of float
     """
-    for name, value in (("epochs", epochs), ("n", n), ("batch_size", batch_size),
-                        ("blocks_per_epoch", blocks_per_epoch)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    epochs = checks.integer("epochs", epochs, low=1)
+    n = checks.integer("n", n, low=1)
+    batch_size = checks.integer("batch_size", batch_size, low=1)
+    blocks_per_epoch = checks.integer("blocks_per_epoch", blocks_per_epoch, low=1)
     if len(order) != n:
         raise ValueError(f"order must have length n={n}, got {len(order)}")
     rng = np.random.default_rng(seed)

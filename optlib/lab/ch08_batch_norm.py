@@ -9,6 +9,11 @@ r"""Measurements that explain batch normalization: layer-input statistics, the l
 * ``layer_output_std`` -- the size of the signal after each layer of a network.
 * ``batch_dependence`` -- how much a batch-normalized network's output for one
   example changes with the other examples in its batch.
+* ``internal_covariate_shift`` -- Santurkar et al.'s (2018) measure of internal
+  covariate shift: how much a layer's gradient changes when the layers before it
+  take their step.
+* ``ProbeEvery`` -- a ``fit`` callback that runs a measurement every few steps.
+* ``LayerRates`` -- plain SGD with a different learning rate for some parameters.
 
 And the chapter's networks: ``bn_mlp`` builds them with or without normalization,
 ``scaled_he`` scales their initialization, ``NoisyShift`` is the layer of Santurkar
@@ -41,6 +46,9 @@ __all__ = [
     'loss_along_gradient',
     'batch_dependence',
     'evaluate_train_mode',
+    'internal_covariate_shift',
+    'ProbeEvery',
+    'LayerRates',
     'BN_COLORS',
     'batchnorm_figure',
     'batchnorm_explorer',
@@ -105,8 +113,8 @@ def bn_mlp(sizes, batchnorm=True, noisy=False, init="he", scale=None, seed=0, dt
 
     With ``batchnorm=True`` each hidden block is ``Linear -> BatchNorm1d -> ReLU``
     (the placement of Ioffe and Szegedy, 2015); the hidden ``Linear`` layers then have
-    no bias, since the normalization subtracts it again and :math:`\beta` takes its
-    role. The last ``Linear`` (the class scores) is never normalized. With
+    no bias, since the normalization subtracts it again and BN's shift :math:`\delta`
+    takes its role. The last ``Linear`` (the class scores) is never normalized. With
     ``batchnorm=False`` this is ``optlib.nn.MLP(sizes)``'s layout.
 
     Parameters
@@ -471,6 +479,144 @@ def evaluate_train_mode(model, loss_fn, X, y, batch_size, seed=0):
     finally:
         model.train(was_training)
     return total / count, correct / count
+
+
+def internal_covariate_shift(model, loss_fn, X, y, lr, layers=None):
+    r"""Santurkar et al.'s internal covariate shift: a layer's gradient before and after the earlier layers step.
+
+    For a ``Sequential`` ``model`` with parameters :math:`W_1, \dots, W_k` (grouped
+    by the position of their module) and the batch ``(X, y)``, the internal
+    covariate shift of the layer at position :math:`i` is (Santurkar et al., 2018,
+    *How does batch normalization help optimization?*, Definition 2.1)
+
+    .. math::
+
+        G_i = \nabla_{W_i} L(W_1, \dots, W_k), \qquad
+        G'_i = \nabla_{W_i} L(W'_1, \dots, W'_{i-1}, W_i, \dots, W_k),
+
+    with :math:`W'_j = W_j - \eta\,\nabla_{W_j} L` the SGD step of every earlier
+    layer on the same batch: how much the problem that layer :math:`i` solves
+    changes because the layers before it moved. This returns
+    :math:`\lVert G_i - G'_i\rVert`, the same relative to :math:`\lVert G_i\rVert`,
+    and the cosine between :math:`G_i` and :math:`G'_i` (1: the same direction).
+    :math:`W_i` is the weight of a ``Linear`` layer. All passes run in the model's
+    current mode; the parameters, gradients and running statistics are restored.
+
+    Parameters
+    ----------
+    model : ``optlib.nn.Sequential``
+    loss_fn : callable
+        ``loss_fn(pred, target) -> (loss, dpred)``.
+    X, y : ``ndarray``
+        The batch.
+    lr : float
+        :math:`\eta`, the step of the earlier layers.
+    layers : ``sequence`` of int, optional
+        Positions in ``model.layers`` of the ``Linear`` layers to measure; default
+        every ``Linear`` but the first (which has no earlier layer).
+
+    Returns
+    -------
+    dict
+        ``"layers"`` (the positions), and arrays over them: ``"l2"``
+        (:math:`\lVert G_i - G'_i\rVert`), ``"relative"``
+        (:math:`\lVert G_i - G'_i\rVert / \lVert G_i\rVert`) and ``"cosine"``.
+    """
+    lr = checks.real("lr", lr, low=0, low_open=True)
+    linear = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+    layers = linear[1:] if layers is None else [int(i) for i in layers]
+    if not layers or any(i not in linear for i in layers):
+        raise ValueError(f"layers must be positions of Linear layers among {linear}, got {layers}")
+    params, grads = model.parameters(), model.gradients()
+    saved = {k: p.copy() for k, p in params.items()}
+
+    def position(key):
+        return int(key.split(".", 1)[0])
+
+    def gradients():
+        _, dout = loss_fn(model.forward(X), y)
+        model.backward(dout, input_grad=False)
+        return {k: g.astype(np.float64) for k, g in grads.items()}
+
+    l2, rel, cos = [], [], []
+    with frozen_running_stats(model):
+        g = gradients()
+        try:
+            for i in layers:
+                for k, p in params.items():
+                    np.copyto(p, saved[k] - lr * g[k] if position(k) < i else saved[k])
+                key = f"{i}.weight"
+                a, b = g[key].ravel(), gradients()[key].ravel()
+                l2.append(np.linalg.norm(a - b))
+                rel.append(l2[-1] / np.linalg.norm(a))
+                cos.append(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+        finally:
+            for k, p in params.items():
+                np.copyto(p, saved[k])
+                np.copyto(grads[k], g[k])
+    return {"layers": np.array(layers), "l2": np.array(l2), "relative": np.array(rel),
+            "cosine": np.array(cos)}
+
+
+class ProbeEvery:
+    """A ``fit`` callback: ``probe(step, model)`` after every ``every``-th update.
+
+    The values are kept in ``values``, the steps in ``steps``. A probe that runs
+    forward passes in training mode should leave the running statistics alone
+    (``loss_along_gradient`` and ``internal_covariate_shift`` do).
+
+    Parameters
+    ----------
+    every : int
+        Updates between two probes.
+    probe : callable
+        ``probe(step, model) -> value``.
+    """
+
+    def __init__(self, every, probe):
+        self.every = checks.integer("every", every, low=1)
+        if not callable(probe):
+            raise TypeError(f"probe must be callable, got {type(probe).__name__}")
+        self.probe, self.steps, self.values = probe, [], []
+
+    def on_step(self, step, loss, history, model):
+        if step % self.every == 0:
+            self.steps.append(step)
+            self.values.append(self.probe(step, model))
+
+
+class LayerRates:
+    r"""Plain SGD where some parameters learn at a multiple of the rate: :math:`\theta_k \leftarrow \theta_k - f_k\,\eta\,g_k`.
+
+    One ``optlib.optim.SGD`` per distinct factor :math:`f_k` (1 for parameters not
+    listed). Chapter 8 uses it to give the layers before a batch normalization the
+    rate :math:`c^2\eta` when their weights start :math:`c` times too large.
+
+    Parameters
+    ----------
+    lr : float
+        :math:`\eta`.
+    factors : dict
+        Parameter name (as in ``model.parameters()``) -> factor :math:`f_k > 0`.
+    """
+
+    def __init__(self, lr, factors):
+        self.lr = checks.real("lr", lr, low=0)
+        self.factors = {str(k): checks.real(f"factors[{k!r}]", f, low=0, low_open=True)
+                        for k, f in dict(factors).items()}
+        self._sgd = {}
+
+    def step(self, params, grads):
+        groups = {}
+        for k in params:
+            groups.setdefault(self.factors.get(k, 1.0), []).append(k)
+        for f, keys in groups.items():
+            sgd = self._sgd.setdefault(f, SGD(lr=self.lr * f))
+            sgd.lr = self.lr * f
+            sgd.step({k: params[k] for k in keys}, {k: grads[k] for k in keys})
+
+    def __repr__(self):
+        return f"LayerRates(lr={self.lr:g}, factors={self.factors})"
 
 
 # ====================================================================== explorer

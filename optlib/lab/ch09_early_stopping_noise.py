@@ -38,6 +38,8 @@ __all__ = [
     'ridge',
     'noise_variance',
     'noise_spread',
+    'espnet_noise_std',
+    'HoldWeightSpread',
 ]
 
 # ====================================================================== early stopping as L2
@@ -268,3 +270,69 @@ def noise_spread(lr, steps, eta=0.3, gamma=0.55):
         return 0.0
     total = float(np.sum(noise_variance(np.arange(1, int(steps) + 1), eta, gamma)))
     return lr * math.sqrt(total)
+
+
+def espnet_noise_std(t, eta=1.0, duration=100, scale_factor=0.55):
+    r"""Standard deviation of ESPnet's gradient noise at iteration ``t``.
+
+    ESPnet's ``add_gradient_noise(model, iteration, duration=100, eta=1.0,
+    scale_factor=0.55)`` adds Gaussian noise of standard deviation
+
+    .. math::
+
+        \sigma^{\text{ESPnet}}_t = \frac{\eta}{(1 + \lfloor t/\text{duration} \rfloor)^{\text{scale\_factor}}},
+
+    so its ``eta`` is a standard deviation, and the decay is in steps of ``duration``
+    iterations, with exponent 0.55 on the standard deviation. The paper's (and
+    ``GradientNoise``'s) standard deviation is :math:`\sqrt{\eta}/(1+t)^{0.275}`: the two
+    agree up to the factor :math:`\sqrt\eta` only near :math:`t = 0`.
+
+    Parameters
+    ----------
+    t : int or ``array_like``
+        Iteration count, >= 0.
+    eta : float
+        ESPnet's ``eta`` (>= 0).
+    duration : int
+        Iterations per decay step, >= 1.
+    scale_factor : float
+        Decay exponent of the standard deviation, >= 0.
+
+    Returns
+    -------
+    float or ``ndarray``
+    """
+    eta = checks.real("eta", eta, low=0)
+    duration = checks.integer("duration", duration, low=1)
+    scale_factor = checks.real("scale_factor", scale_factor, low=0)
+    t = np.asarray(t)
+    if t.dtype.kind not in "iu" or np.any(t < 0):
+        raise ValueError(f"t must hold integers >= 0, got {t!r}")
+    out = eta / (1.0 + t // duration) ** scale_factor
+    return float(out) if np.ndim(out) == 0 else out
+
+
+class HoldWeightSpread:
+    r"""A ``fit`` callback that keeps each weight matrix at its starting spread.
+
+    After every update it rescales each parameter whose name ends in ``"weight"``
+    back to the standard deviation it had when the callback was made,
+    :math:`W \leftarrow W\, s_0 / \operatorname{std}(W)`. The direction of the update
+    is kept, its growth of the weights is removed: chapter 9's control for "gradient
+    noise helped by making the weights bigger" (noise kicks without the growth).
+
+    Parameters
+    ----------
+    model : optlib.nn module
+        The model about to be trained; its weights' spreads are read now.
+    """
+
+    def __init__(self, model):
+        self.spread = {name: float(w.std()) for name, w in model.parameters().items()
+                       if name.endswith("weight")}
+
+    def on_step(self, step, loss, history, model):
+        for name, w in model.parameters().items():
+            if name in self.spread:
+                w *= self.spread[name] / w.std()
+        return False

@@ -24,6 +24,11 @@ e.g. with a panel of per-coordinate rates), plus two sliders for the start point
 
 An explorer also works without a display (its last figure is kept in
 ``Explorer.figure``), so tests can drive it.
+
+On the static site and in the decks there is no kernel: when ``OPTLIB_STATIC_EXPLORERS``
+is set (the book and deck builds set it), displaying an explorer also emits its static
+form, the same figure function precomputed over slider settings with a few lines of
+JavaScript (:mod:`optlib.viz.static_explorer`); a live notebook shows the widget only.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from matplotlib.figure import Figure
 
 from optlib import checks
 from optlib.surfaces import run
+from optlib.viz import static_explorer
 from optlib.viz.plot import color as optimizer_color
 from optlib.viz.plot import contour, display_name, diverged_at, loss_curves, plot_trajectory
 
@@ -252,6 +258,28 @@ class Explorer(widgets.VBox):
 
     def _on_change(self, change):
         self.update()
+
+    def static(self, **kwargs):
+        """The static form: the figure function precomputed over slider settings.
+
+        Keyword arguments go to :func:`optlib.viz.static_explorer.precompute`
+        (``max_frames``, ``seconds``, ``dpi``).
+
+        Returns
+        -------
+        ``optlib.viz.static_explorer.StaticExplorer``
+            Its HTML is ``static_explorer.to_html(...)``.
+        """
+        return static_explorer.precompute(self.draw, self.sliders, **kwargs)
+
+    def _repr_mimebundle_(self, **kwargs):
+        # The widget view for a live frontend (which prefers it); under a build, also the
+        # static explorer as HTML, for the page and the deck (tools/course_site.py and
+        # tools/course_slides.py drop the widget view there).
+        data = super()._repr_mimebundle_(**kwargs)
+        if data is not None and static_explorer.enabled():
+            data["text/html"] = static_explorer.to_html(self.static())
+        return data
 
     def update(self):
         """Redraw with the current slider values.
