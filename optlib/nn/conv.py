@@ -109,11 +109,11 @@ class Conv2d(Module):
     ----------
     in_channels, out_channels : int
         :math:`C_\text{in}` and :math:`C_\text{out}`.
-    kernel_size : int or pair of int
+    kernel_size : int or tuple of int
         :math:`k` or :math:`(k_h, k_w)`.
-    stride : int or pair of int
+    stride : int or tuple of int
         :math:`s` (default 1).
-    padding : int or pair of int
+    padding : int or tuple of int
         Zeros added on each side of the height and width (default 0).
     bias : bool
         Whether to add a bias :math:`b` per output channel (initialized to zero).
@@ -264,9 +264,9 @@ class MaxPool2d(Module):
 
     Parameters
     ----------
-    kernel_size : int or pair of int
+    kernel_size : int or tuple of int
         :math:`k` or :math:`(k_h, k_w)`.
-    stride : int, pair of int or None
+    stride : int, tuple of int, or None
         :math:`s`; ``None`` (default) means ``kernel_size`` (non-overlapping windows).
 
     Notes
@@ -411,7 +411,7 @@ def small_cnn(seed=0, channels=(8, 16), size=8, n_classes=10, dtype=np.float32):
     ----------
     seed : int or ``numpy.random.Generator``
         One generator is made from it and shared by the layers (He initialization).
-    channels : pair of int
+    channels : tuple of int
         Output channels of the two convolutions.
     size : int
         Image side (8 for the digits; ``load_digits(size=...)`` upsamples). Must be >= 8:

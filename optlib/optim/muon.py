@@ -35,7 +35,7 @@ def newton_schulz(G, ns_coefficients=NS_COEFFICIENTS, ns_steps=5, eps=1e-7):
     ----------
     G : ndarray
         A 2-D array.
-    ns_coefficients : tuple of three floats
+    ns_coefficients : tuple of float
         :math:`(a, b, c)`.
     ns_steps : int
         Number of iterations.

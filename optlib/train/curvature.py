@@ -39,13 +39,11 @@ eigenvalue of largest *magnitude* at the rate :math:`|\lambda_2/\lambda_1|` per 
 
 Both start from a vector drawn from ``seed``, so the same call gives the same result.
 
-===============================  ==============================================================
-``hvp(model, loss_fn, X, y, v)``   :math:`Hv` as a flat float64 vector
-``hessian(model, loss_fn, X, y)``  the dense :math:`H` (n products: tiny models only)
-``sharpness(model, ...)``          :math:`\lambda_{\max}` by Lanczos (or power iteration)
-``lanczos(matvec, n)``             Ritz values and vectors of any symmetric operator
-``power_iteration(matvec, n)``     the dominant eigenvalue and vector of any operator
-===============================  ==============================================================
+* ``hvp(model, loss_fn, X, y, v)``: :math:`Hv` as a flat float64 vector;
+* ``hessian(model, loss_fn, X, y)``: the dense :math:`H` (n products: tiny models only);
+* ``sharpness(model, ...)``: :math:`\lambda_{\max}` by Lanczos (or power iteration);
+* ``lanczos(matvec, n)``: Ritz values and vectors of any symmetric operator;
+* ``power_iteration(matvec, n)``: the dominant eigenvalue and vector of any operator.
 
 **Kinks.** ReLU and max pooling are only piecewise smooth: the gradient jumps where a
 unit's input crosses 0 or a window's maximum moves. A difference of gradients across
