@@ -192,3 +192,51 @@ def test_vendored_copies_hold_every_file_a_deck_loads():
 def test_deck_title_is_the_chapter_title():
     nb = nbformat.v4.new_notebook(cells=[_markdown("# Gradient *descent*", "slide")])
     assert course_slides.notebook_title(nb, "x") == "Gradient descent"
+
+
+def test_equation_reference_prints_the_books_number():
+    equations = {"eq-gd": "1.1", "eq-stability": "1.3"}
+    assert myst_to_markdown("by {eq}`eq-stability`", equations=equations) == "by (1.3)"
+
+
+def test_labelled_equation_carries_its_number_as_a_tag():
+    text = myst_to_markdown("$$\nx^2\n$$ (eq-gd)", equations={"eq-gd": "1.1"})
+    assert text == "$$\nx^2\n\\tag{1.1} $$"
+
+
+def test_equations_are_numbered_in_order_with_the_chapter_number():
+    nb = {"cells": [{"cell_type": "markdown", "source": "$$ a $$ (eq-a)\n\ntext {eq}`eq-a`"},
+                    {"cell_type": "code", "source": "x = 1", "outputs": []},
+                    {"cell_type": "markdown", "source": ["$$\nb\n$$ (eq-b)\n"]}]}
+    assert course_slides.equation_numbers(nb, 5) == {"eq-a": "5.1", "eq-b": "5.2"}
+
+
+def _glue_output(name, text):
+    prefix = "application/papermill.record/"
+    return {"output_type": "display_data", "data": {prefix + "text/plain": text},
+            "metadata": {"scrapbook": {"name": name, "mime_prefix": prefix}}}
+
+
+def test_glued_value_prints_with_its_format():
+    nb = {"cells": [{"cell_type": "code", "source": "", "outputs": [_glue_output("k", "0.34567")]}]}
+    glued = course_slides.glued_values(nb)
+    assert myst_to_markdown("loss {glue:text}`k:.2f`", glued=glued) == "loss 0.35"
+
+
+def test_glued_values_also_come_from_myst_nbs_glue_file():
+    record = _glue_output("k", "3")
+    record["data"] = {"text/plain": "3"}          # myst-nb's .glue.json drops the prefix
+    nb = {"cells": [], "metadata": {"course_glued": {"k": record}}}
+    assert course_slides.glued_values(nb) == {"k": {"text/plain": "3"}}
+
+
+def test_a_glue_role_without_its_value_is_an_error():
+    with pytest.raises(KeyError, match="nothing was glued as 'missing'"):
+        myst_to_markdown("{glue:text}`missing:.2f`", glued={})
+
+
+def test_deck_index_counts_the_innermost_sections(tmp_path):
+    deck = tmp_path / "x.slides.html"
+    deck.write_text("<section><section>a</section><section>b</section></section>"
+                    "<section>c</section>")
+    assert course_slides.count_slides(deck) == 3

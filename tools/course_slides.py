@@ -28,6 +28,7 @@ is converted from that copy instead of being run a second time.
 """
 import argparse
 import html
+import json
 import os
 import posixpath
 import re
@@ -139,6 +140,13 @@ def glued_values(nb):
     """Name -> output bundle of every value a notebook glued (``optlib.show.glue`` or
     ``myst_nb.glue``), read from its executed outputs."""
     glued = {}
+    records = list(nb.get("metadata", {}).get("course_glued", {}).values())   # myst-nb's copy
+    for record in records:
+        prefix = record.get("metadata", {}).get("scrapbook", {}).get("mime_prefix", "")
+        name = record.get("metadata", {}).get("scrapbook", {}).get("name")
+        if name:
+            glued[name] = {k[len(prefix):] if k.startswith(prefix) else k: v
+                           for k, v in record.get("data", {}).items()}
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             record = output.get("metadata", {}).get("scrapbook")
@@ -347,7 +355,12 @@ def load_executed(path, executed_dir=None):
             copy = Path(executed_dir) / path.name
         if copy.exists() and copy.stat().st_mtime >= path.stat().st_mtime:
             print(f"  using the executed copy {copy.relative_to(ROOT) if copy.is_relative_to(ROOT) else copy}", flush=True)
-            return nbformat.read(copy, as_version=4)
+            nb = nbformat.read(copy, as_version=4)
+            # myst-nb moves the glued outputs out of its executed copy, into <name>.glue.json.
+            glue_file = copy.with_suffix(".glue.json")
+            if glue_file.exists():
+                nb.metadata["course_glued"] = json.loads(glue_file.read_text())
+            return nb
     from nbconvert.preprocessors import ExecutePreprocessor
     nb = nbformat.read(path, as_version=4)
     print(f"  executing {path.name} ...", flush=True)
