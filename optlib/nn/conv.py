@@ -30,7 +30,7 @@ import numpy as np
 from optlib import checks
 from optlib.nn.activation import ReLU
 from optlib.nn.container import Sequential
-from optlib.nn.init import INITIALIZERS, init_normal
+from optlib.nn.init import initial_weight
 from optlib.nn.linear import Linear
 from optlib.nn.module import Module, _check_array, _check_dtype
 
@@ -157,20 +157,7 @@ class Conv2d(Module):
         dtype = _check_dtype(dtype)
         kh, kw = self.kernel_size
         matrix = (self.out_channels, self.in_channels * kh * kw)
-        if callable(init):
-            weight = init(matrix, seed=seed, dtype=dtype)
-        elif init in INITIALIZERS:
-            if init == "normal":
-                weight = init_normal(matrix, 0.01 if scale is None else scale, seed=seed, dtype=dtype)
-            elif scale is not None:
-                raise ValueError(f"scale is only used with init='normal', got init={init!r} and scale={scale!r}")
-            else:
-                weight = INITIALIZERS[init](matrix, seed=seed, dtype=dtype)
-        else:
-            raise ValueError(f"init must be one of {sorted(INITIALIZERS)} or a callable, got {init!r}")
-        weight = np.ascontiguousarray(weight, dtype=dtype)
-        if weight.shape != matrix:
-            raise ValueError(f"init must return shape {matrix}, got {weight.shape}")
+        weight = initial_weight(matrix, init, scale, seed=seed, dtype=dtype)
         self.weight = weight.reshape(self.out_channels, self.in_channels, kh, kw)
         self.weight_grad = np.zeros_like(self.weight)
         self.bias = np.zeros(self.out_channels, dtype=dtype) if bias else None

@@ -24,7 +24,7 @@ import numpy as np
 
 from optlib import checks
 
-__all__ = ["init_zeros", "init_normal", "init_he", "init_glorot", "INITIALIZERS"]
+__all__ = ["init_zeros", "init_normal", "init_he", "init_glorot", "INITIALIZERS", "initial_weight"]
 
 
 def _check_shape(shape):
@@ -143,3 +143,27 @@ def init_glorot(shape, seed=0, dtype=np.float32):
 
 #: Initializers by the name ``Linear(init=...)`` accepts.
 INITIALIZERS = {"zeros": init_zeros, "normal": init_normal, "he": init_he, "glorot": init_glorot}
+
+
+def initial_weight(shape, init="he", scale=None, seed=0, dtype=np.float32):
+    """A layer's starting weight matrix of ``shape`` ``(out, in)``, as its ``init`` says.
+
+    ``init`` is a name of :data:`INITIALIZERS` or a callable ``init(shape, seed=, dtype=)``;
+    ``scale`` is the standard deviation of ``"normal"`` (default 0.01) and may not be
+    given with another ``init``. Returns a C-contiguous array of ``dtype`` and ``shape``.
+    """
+    if callable(init):
+        weight = init(shape, seed=seed, dtype=dtype)
+    elif init in INITIALIZERS:
+        if init == "normal":
+            weight = init_normal(shape, 0.01 if scale is None else scale, seed=seed, dtype=dtype)
+        elif scale is not None:
+            raise ValueError(f"scale is only used with init='normal', got init={init!r} and scale={scale!r}")
+        else:
+            weight = INITIALIZERS[init](shape, seed=seed, dtype=dtype)
+    else:
+        raise ValueError(f"init must be one of {sorted(INITIALIZERS)} or a callable, got {init!r}")
+    weight = np.ascontiguousarray(weight, dtype=dtype)
+    if weight.shape != tuple(shape):
+        raise ValueError(f"init must return shape {tuple(shape)}, got {weight.shape}")
+    return weight

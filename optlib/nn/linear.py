@@ -7,7 +7,7 @@ r"""``Linear``, the fully connected layer, as ``torch.nn.Linear``.
 import numpy as np
 
 from optlib import checks
-from optlib.nn.init import INITIALIZERS, init_normal
+from optlib.nn.init import initial_weight
 from optlib.nn.module import Module, _check_batch, _check_dtype
 
 __all__ = ["Linear"]
@@ -66,20 +66,7 @@ class Linear(Module):
         bias = checks.boolean("bias", bias)
         dtype = _check_dtype(dtype)
         shape = (self.out_features, self.in_features)
-        if callable(init):
-            weight = init(shape, seed=seed, dtype=dtype)
-        elif init in INITIALIZERS:
-            if init == "normal":
-                weight = init_normal(shape, 0.01 if scale is None else scale, seed=seed, dtype=dtype)
-            elif scale is not None:
-                raise ValueError(f"scale is only used with init='normal', got init={init!r} and scale={scale!r}")
-            else:
-                weight = INITIALIZERS[init](shape, seed=seed, dtype=dtype)
-        else:
-            raise ValueError(f"init must be one of {sorted(INITIALIZERS)} or a callable, got {init!r}")
-        weight = np.ascontiguousarray(weight, dtype=dtype)
-        if weight.shape != shape:
-            raise ValueError(f"init must return shape {shape}, got {weight.shape}")
+        weight = initial_weight(shape, init, scale, seed=seed, dtype=dtype)
         self.weight = weight
         self.weight_grad = np.zeros_like(weight)
         self.bias = np.zeros(self.out_features, dtype=dtype) if bias else None
