@@ -190,12 +190,6 @@ class BatchNorm1d(Module):
         sum_dx = self.weight_grad if self.affine else np.add.reduce(dout * x_hat, axis=0)
         return (scale / B) * (B * dout - sum_d - x_hat * sum_dx)
 
-    def parameters(self):
-        return {"weight": self.weight, "bias": self.bias} if self.affine else {}
-
-    def gradients(self):
-        return {"weight": self.weight_grad, "bias": self.bias_grad} if self.affine else {}
-
     def __repr__(self):
         return (f"BatchNorm1d({self.num_features}, eps={self.eps:g}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats})")

@@ -202,16 +202,6 @@ class Conv2d(Module):
                 dx[:, :, u:u + sh * Ho:sh, v:v + sw * Wo:sw] += dcols[..., u, v]
         return dx[:, :, ph:ph + H, pw:pw + W] if ph or pw else dx
 
-    def parameters(self):
-        if self.bias is None:
-            return {"weight": self.weight}
-        return {"weight": self.weight, "bias": self.bias}
-
-    def gradients(self):
-        if self.bias is None:
-            return {"weight": self.weight_grad}
-        return {"weight": self.weight_grad, "bias": self.bias_grad}
-
     def __repr__(self):
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None})")

@@ -90,16 +90,6 @@ class Linear(Module):
             np.add.reduce(dout, axis=0, out=self.bias_grad)   # sum over the batch
         return dout @ self.weight if input_grad else None
 
-    def parameters(self):
-        if self.bias is None:
-            return {"weight": self.weight}
-        return {"weight": self.weight, "bias": self.bias}
-
-    def gradients(self):
-        if self.bias is None:
-            return {"weight": self.weight_grad}
-        return {"weight": self.weight_grad, "bias": self.bias_grad}
-
     def __repr__(self):
         return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None})")

@@ -67,12 +67,14 @@ class Module:
         return value
 
     def parameters(self):
-        """Dict name -> live parameter array (empty for parameter-free layers)."""
-        return {}
+        """Dict name -> live parameter array: the layer's ``weight`` and ``bias`` (torch's
+        names), those it has and that are not ``None``; empty for parameter-free layers."""
+        return {name: getattr(self, name) for name in ("weight", "bias")
+                if getattr(self, name, None) is not None}
 
     def gradients(self):
-        """Dict with the keys of ``parameters()`` -> live gradient arrays."""
-        return {}
+        """Dict with the keys of ``parameters()`` -> live gradient arrays (``<name>_grad``)."""
+        return {name: getattr(self, f"{name}_grad") for name in self.parameters()}
 
     def buffers(self):
         """Dict name -> live state array that is not trained (BN's running statistics)."""
